@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with Python 3.11: `make test` and `make run`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Stage commands in dvc.yaml call `python`: it must be the venv's.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup test run lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+run: setup
+	$(BIN)/dvc repro
+	@echo "dataset: data/dataset/ (metrics: dvc metrics show)"
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python bench/detect.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,60 @@
+"""Atomic outputs: a crash never leaves a half-written file where DVC looks.
+
+Every output is first written under a temporary sibling name and renamed into
+place only when complete. ``os.replace`` is atomic within one filesystem,
+which is why the temporary lives next to the target and not in /tmp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str], *, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``target`` only if the block succeeds.
+
+    With ``directory=True`` the yielded path is an empty directory. On any
+    exception the temporary is deleted and ``target`` is left untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{target.name}.partial-"
+    if directory:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
+    try:
+        yield tmp
+        if target.exists() or target.is_symlink():
+            _remove(target)
+        os.replace(tmp, target)
+        os.chmod(target, 0o755 if directory else 0o644)
+    finally:
+        if tmp.exists():
+            _remove(tmp)
+
+
+def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(target: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` with ``\\n`` line ends to ``target`` atomically."""
+    write_bytes(target, text.encode("utf-8"))

@@ -1,0 +1,29 @@
+"""``framehound`` command line: helpers around the DVC pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from framehound import params as params_module
+from framehound.errors import FramehoundError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="framehound", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="validate a params file without running anything")
+    check.add_argument("params", nargs="?", default="params.yaml")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            params_module.load(args.params)
+            print(f"{args.params}: ok")
+    except FramehoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

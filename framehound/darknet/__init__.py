@@ -1,0 +1,1 @@
+"""Darknet model files: .cfg sections and .names class lists."""

@@ -1,0 +1,1 @@
+"""The extract stage: frames sampled from each video with ffmpeg."""

@@ -1,0 +1,1 @@
+"""The fetch stage: videos from URLs, playlists, searches and local files."""

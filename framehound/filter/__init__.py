@@ -1,0 +1,1 @@
+"""The filter stage: which frames and boxes become training labels."""

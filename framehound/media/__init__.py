@@ -1,0 +1,1 @@
+"""ffmpeg/ffprobe location and media probing."""

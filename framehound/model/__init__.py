@@ -1,0 +1,1 @@
+"""The model stage: Darknet files fetched from where params say, checksummed."""

@@ -1,0 +1,38 @@
+"""split: data/dataset/ and metrics/dataset.json from the filtered frames."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from framehound import tables
+from framehound.atomic import atomic_path
+from framehound.errors import FramehoundError
+from framehound.split.assign import SPLITS, assign_videos
+from framehound.split.export import write_dataset, write_metrics
+
+log = logging.getLogger("framehound")
+
+
+def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path,
+              dataset_dir: Path, metrics_path: Path) -> str:
+    """Assign videos to splits and write the dataset atomically."""
+    frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
+    labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
+    if frames.empty:
+        raise FramehoundError(
+            "filter kept no frames: lower filter.min_confidence / filter.min_box_area "
+            "or add sources that show filter.classes"
+        )
+    ratios = {s: params[s] for s in SPLITS}
+    split_of = assign_videos(frames.groupby("video_id").size().to_dict(), ratios, params["seed"])
+    with atomic_path(dataset_dir, directory=True) as staging:
+        metrics = write_dataset(staging, frames, labels, split_of, classes)
+    write_metrics(metrics_path, metrics)
+    images = metrics["images"]
+    empty = [s for s in SPLITS if ratios[s] > 0 and images[s] == 0]
+    if empty:
+        log.warning("%s empty: only %d video(s) have labels and splits are by video",
+                    "/".join(empty), len(split_of))
+    return " / ".join(f"{s} {images[s]}" for s in SPLITS) + f" images in {dataset_dir}"

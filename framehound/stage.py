@@ -1,0 +1,36 @@
+"""Common shell of every stage script: params, logging, one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from framehound import params as params_module
+from framehound.errors import FramehoundError
+
+log = logging.getLogger("framehound")
+
+
+def run_stage(name: str, body: Callable[[dict[str, Any]], str]) -> None:
+    """Validate params.yaml, run ``body`` and print its summary line.
+
+    ``body`` returns the summary (e.g. ``"250 frames, 412 boxes"``). A
+    FramehoundError becomes ``error: <stage>: <message>`` on stderr and exit 1,
+    so DVC marks the stage failed and caches none of its outputs.
+    """
+    logging.basicConfig(level=logging.INFO, format=f"{name}: %(message)s", stream=sys.stderr)
+    started = time.perf_counter()
+    try:
+        params = params_module.load()
+        summary = body(params)
+    except FramehoundError as exc:
+        print(f"error: {name}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"error: {name}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    elapsed = time.perf_counter() - started
+    print(f"{name}: {summary} ({elapsed:.1f}s)", flush=True)

@@ -1,0 +1,115 @@
+"""The tables passed between stages: columns, meaning, and deterministic I/O.
+
+Small tables are CSV (readable in a diff), big ones parquet. Rows are sorted
+by their key before writing so identical inputs give identical bytes, which
+is what lets DVC skip unchanged stages and makes dataset diffs meaningful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from framehound.atomic import atomic_path
+
+
+@dataclass(frozen=True)
+class Table:
+    """Column names with their meaning, and the key rows are sorted by."""
+
+    columns: dict[str, str]
+    key: tuple[str, ...]
+
+# data/fetch/videos.csv — one row per fetched video.
+VIDEOS = Table({
+    "id": "video id from yt-dlp (sanitized) or <file stem>-<sha256[:8]> for local files",
+    "source": "the fetch.sources entry that produced the video",
+    "webpage_url": "page the video came from (or the local path)",
+    "extractor": "yt-dlp extractor name, or 'local'",
+    "title": "title reported by the site",
+    "uploader": "uploader/channel reported by the site",
+    "license": "license reported by the site (empty when unknown)",
+    "duration": "seconds, measured with ffprobe",
+    "width": "pixels",
+    "height": "pixels",
+    "fps": "frames per second",
+    "sha256": "hash of the video file",
+    "path": "data/videos/<id>.<ext>",
+}, key=("id",))
+
+# data/fetch/failures.csv and data/extract/skipped.csv — what could not be used, and why.
+FAILURES = Table({
+    "source": "the fetch.sources entry (or video id for extract)",
+    "target": "URL, path or id that failed",
+    "reason": "one-line reason",
+}, key=("source", "target"))
+
+# data/extract/frames.parquet — one row per extracted frame.
+FRAMES = Table({
+    "frame_id": "<video_id>_<t_ms>",
+    "video_id": "id in videos.csv",
+    "t_ms": "timestamp of the frame in the video, milliseconds",
+    "path": "data/frames/<video_id>/<frame_id>.jpg",
+    "width": "pixels of the JPEG",
+    "height": "pixels of the JPEG",
+}, key=("frame_id",))
+
+# data/detect/detections.parquet — every box above detect.conf_floor.
+DETECTIONS = Table({
+    "frame_id": "frame in frames.parquet",
+    "class_id": "index in the model's .names",
+    "class_name": "name from the model's .names",
+    "confidence": "objectness × class probability",
+    "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",
+}, key=("frame_id", "class_id", "confidence", "x_min", "y_min"))
+
+# data/filter/labels.parquet — boxes that make it into the dataset.
+LABELS = Table({
+    "frame_id": "frame in frames.parquet",
+    "video_id": "video of the frame",
+    "class_index": "0..k-1 in the order of filter.classes",
+    "class_name": "name of the class",
+    "confidence": "detector confidence",
+    "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",
+}, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
+
+
+NUMERIC = {"duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
+           "x_min", "y_min", "x_max", "y_max"}
+
+
+def empty(table: Table) -> pd.DataFrame:
+    """An empty frame with the table's columns."""
+    return pd.DataFrame({name: [] for name in table.columns})
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, table: Table) -> None:
+    """Write ``frame`` with exactly the table's columns, sorted by its key, atomically.
+
+    Confidence sorts descending so the best box of a frame comes first.
+    """
+    missing = [c for c in table.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}")
+    ordered = frame[list(table.columns)].sort_values(
+        list(table.key), ascending=[k != "confidence" for k in table.key], kind="mergesort"
+    ).reset_index(drop=True)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            ordered.to_parquet(tmp, index=False)
+        else:
+            ordered.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def read_table(path: str | Path, table: Table) -> pd.DataFrame:
+    """Read a table written by ``write_table``."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        text_columns = {c: str for c in table.columns if c not in NUMERIC}
+        frame = pd.read_csv(path, keep_default_na=False, dtype=text_columns)
+    return frame[list(table.columns)]

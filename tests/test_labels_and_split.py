@@ -1,0 +1,47 @@
+"""Labels round-trip and splits keep each video whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from framehound.errors import FramehoundError
+from framehound.filter.rules import class_indices
+from framehound.split.assign import assign_videos
+from framehound.split.yolo_labels import PixelBox, format_labels, parse_labels
+
+
+def test_written_labels_parse_back_to_the_same_boxes():
+    boxes = [PixelBox(0, 10.5, 20.25, 110.0, 220.75), PixelBox(2, 0.0, 0.0, 640.0, 272.0)]
+    text = format_labels(boxes, 640, 272)
+    assert text.splitlines()[1] == "2 0.500000 0.500000 1.000000 1.000000"
+    for before, after in zip(boxes, parse_labels(text, 640, 272), strict=True):
+        assert after.class_index == before.class_index
+        for field in ("x_min", "y_min", "x_max", "y_max"):
+            assert getattr(after, field) == pytest.approx(getattr(before, field), abs=0.001)
+
+
+def test_classes_are_renumbered_in_the_order_given():
+    assert class_indices(["car", "person"], ["person", "bicycle", "car"]) == {"car": 0, "person": 1}
+
+
+def test_an_unknown_class_lists_the_valid_ones():
+    with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'dgo'; the model knows: person, dog"):
+        class_indices(["dgo"], ["person", "dog"])
+
+
+def test_videos_are_assigned_whole_close_to_the_ratios_and_reproducibly():
+    videos = {f"v{i:02d}": 10 + i for i in range(20)}
+    ratios = {"train": 0.7, "val": 0.2, "test": 0.1}
+    first = assign_videos(videos, ratios, seed=1)
+    assert first == assign_videos(dict(reversed(list(videos.items()))), ratios, seed=1)
+    assert set(first) == set(videos)
+    total = sum(videos.values())
+    for split, ratio in ratios.items():
+        share = sum(n for v, n in videos.items() if first[v] == split) / total
+        assert share == pytest.approx(ratio, abs=0.06)
+    assert assign_videos(videos, ratios, seed=2) != first
+
+
+def test_a_zero_ratio_split_gets_no_video():
+    split = assign_videos({"a": 5, "b": 5, "c": 5}, {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
+    assert "test" not in split.values()

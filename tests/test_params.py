@@ -1,0 +1,84 @@
+"""params.yaml is composed from conf/ and validated before any work."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from framehound.errors import FramehoundError
+from framehound.params import load, validate
+from tests.conftest import REPO
+
+
+def compose(overrides: list[str]) -> dict:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(str(REPO / "conf"), version_base=None):
+        cfg = hydra_compose(config_name="config", overrides=overrides)
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_committed_params_equal_the_composition_of_conf():
+    committed = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert committed == compose([])
+
+
+@pytest.mark.parametrize("overrides", [["source=youtube_dogs"], ["model=yolov3"], ["model=custom"]])
+def test_every_preset_composes_into_valid_params(overrides):
+    validate(compose(overrides))
+
+
+def test_youtube_preset_searches_for_dogs():
+    params = compose(["source=youtube_dogs"])
+    assert params["filter"]["classes"] == ["dog"]
+    assert params["fetch"]["sources"][0].startswith("ytsearch")
+
+
+def _broken(default_params: dict, path: str, value: object) -> dict:
+    params = copy.deepcopy(default_params)
+    *parents, leaf = path.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    node[leaf] = value
+    return params
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("filter.min_confidnce", 0.5, "filter.min_confidnce: unknown key"),
+        ("extract.fps", "fast", "extract.fps: must be a number"),
+        ("extract.max_side", True, "extract.max_side: must be an integer"),
+        ("detect.input_size", 400, "detect.input_size: must be a multiple of 32"),
+        ("detect.backend", "tpu", "detect.backend: must be one of auto, cpu, cuda"),
+        ("split.train", 0.9, "split.train + split.val + split.test: must sum to 1, got 1.2"),
+        ("filter.classes", [], "filter.classes: must list at least one entry"),
+        ("fetch.sources", ["file:///etc/passwd"], "fetch.sources: [0] 'file:///etc/passwd': only http(s)"),
+        ("model.weights.sha256", "abc", "model.weights.sha256: must be 64 lowercase hex digits"),
+    ],
+)
+def test_bad_params_name_the_key(default_params, path, value, message):
+    with pytest.raises(FramehoundError) as error:
+        validate(_broken(default_params, path, value))
+    assert str(error.value).startswith(message)
+
+
+def test_missing_key_is_named(default_params):
+    params = copy.deepcopy(default_params)
+    del params["split"]["seed"]
+    with pytest.raises(FramehoundError, match=r"^split.seed: missing$"):
+        validate(params)
+
+
+def test_load_prefixes_the_file_name(tmp_path, default_params):
+    bad = _broken(default_params, "split.val", -0.1)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(FramehoundError, match=rf"^{os.fspath(path)}: split.val: must be in"):
+        load(path)

@@ -1,0 +1,127 @@
+"""`dvc repro` end to end in a temporary git + DVC copy of this repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _tracked_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    return [f for f in listed if (REPO / f).is_file() and not f.startswith("tests/")]
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(cwd), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode:
+        raise AssertionError(f"{cmd} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"Running stage '([^']+)'", output)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    for name in _tracked_files():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    run(["git", "init", "-q"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "init"], root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_repro(project: Path) -> subprocess.CompletedProcess:
+    return run(["dvc", "repro"], project)
+
+
+def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
+    assert stages_run(first_repro.stdout) == ["model", "fetch", "extract", "detect", "filter", "split"]
+    dataset = project / "data" / "dataset"
+    for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt"):
+        assert (dataset / name).is_file(), name
+    assert (dataset / "obj.names").read_text() == "person\nbicycle\ncar\n"
+    train = (dataset / "train.txt").read_text().split()
+    assert train and all((dataset / p).is_file() for p in train)
+    for image in train:
+        label = dataset / image.replace("images/", "labels/", 1).replace(".jpg", ".txt")
+        assert label.read_text().strip(), f"{label} is empty"
+    summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
+    assert summary_lines and "backend=cpu" in summary_lines[0]
+
+
+def test_status_is_clean_and_a_second_repro_runs_nothing(project, first_repro):
+    assert "up to date" in run(["dvc", "status"], project).stdout
+    assert stages_run(run(["dvc", "repro"], project).stdout) == []
+
+
+def test_no_video_lands_in_two_splits(project, first_repro):
+    seen: dict[str, str] = {}
+    for split in ("train", "val", "test"):
+        for image in (project / "data" / "dataset" / f"{split}.txt").read_text().split():
+            video = Path(image).stem.rsplit("_", 1)[0]
+            assert seen.setdefault(video, split) == split
+
+
+def test_metrics_are_visible_to_dvc(project, first_repro):
+    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
+    assert '"images"' in shown and '"person"' in shown
+
+
+def test_changing_min_confidence_reruns_only_filter_and_split(project, first_repro):
+    params_path = project / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    params["filter"]["min_confidence"] = 0.3
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        rerun = run(["dvc", "repro"], project)
+        assert stages_run(rerun.stdout) == ["filter", "split"]
+        diff = run(["dvc", "params", "diff"], project).stdout
+        assert "filter.min_confidence" in diff
+    finally:
+        params_path.write_text(original)
+        run(["dvc", "repro"], project)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "stage", "message"),
+    [
+        ("filter.classes", ["dgo"], "filter", "filter.classes: unknown class 'dgo'; the model knows: person,"),
+        ("split.val", 0.5, "model", "split.train + split.val + split.test: must sum to 1, got 1.3"),
+    ],
+)
+def test_bad_params_fail_with_one_clear_line(project, first_repro, path, value, stage, message):
+    params_path = project / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    section, key = path.split(".")
+    params[section][key] = value
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        result = run([sys.executable, f"stages/{stage}.py"], project, check=False)
+    finally:
+        params_path.write_text(original)
+    assert result.returncode == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
