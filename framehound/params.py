@@ -116,7 +116,9 @@ SCHEMA: dict[str, Any] = {
         "jpeg_qscale": Field(INT, _in_range(2, 31)),
     },
     "detect": {
-        "backend": Field(STR, _one_of("auto", "cpu", "cuda")),
+        "backend": Field(STR, _one_of("auto", "opencv", "opencv-cuda", "torch")),
+        "half": Field((bool,), doc="fp16 on CUDA backends"),
+        "batch_size": Field(INT, _in_range(1, 1024), doc="frames per forward pass (torch)"),
         "input_size": Field(INT, _multiple_of_32),
         "conf_floor": Field(NUM, _in_range(0, 1, lo_open=True)),
         "nms_threshold": Field(NUM, _in_range(0, 1, lo_open=True)),
@@ -136,7 +138,7 @@ SCHEMA: dict[str, Any] = {
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    return {INT: "an integer", NUM: "a number", STR: "a string", LIST: "a list"}.get(
+    return {INT: "an integer", NUM: "a number", STR: "a string", LIST: "a list", (bool,): "true or false"}.get(
         types, " or ".join(t.__name__ for t in types)
     )
 
@@ -161,7 +163,7 @@ def _validate(node: Any, schema: Mapping[str, Any], prefix: str) -> None:
         if value is None and spec.nullable:
             continue
         # bool is an int subclass; a YAML ``true`` is never a valid number here.
-        if isinstance(value, bool) or not isinstance(value, spec.types):
+        if (isinstance(value, bool) and bool not in spec.types) or not isinstance(value, spec.types):
             raise FramehoundError(
                 f"{path}: must be {_type_name(spec.types)}, got {value!r}"
             )

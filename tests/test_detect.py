@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
+
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
+from framehound import tables
 from framehound.darknet.cfg import parse_cfg, read_names, with_detection_threshold
-from framehound.detect.opencv_dnn import OpenCVDetector, choose_backend
+from framehound.detect.backends import choose_backend
+from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
-from framehound.detect.run import detect_frames
+from framehound.detect.run import detect_all, detect_frames
 from framehound.errors import FramehoundError
 from framehound.extract.frames import ExtractSettings, extract_frames
+
+DETECT = {"backend": "opencv", "half": False, "batch_size": 4, "input_size": 416,
+          "conf_floor": 0.05, "nms_threshold": 0.45}
 
 
 @pytest.fixture(scope="module")
 def detector(model_dir):
-    return OpenCVDetector(model_dir, input_size=416, conf_floor=0.05, backend="cpu")
+    return OpenCVDetector(model_dir, input_size=416)
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +32,15 @@ def names(model_dir):
     return read_names((model_dir / "model.names").read_text())
 
 
-def _detect(detector, names, frames: pd.DataFrame) -> pd.DataFrame:
-    detections, _ = detect_frames(frames, detector, names, conf_floor=0.05, nms_threshold=0.45)
-    return detections
+@pytest.fixture(scope="module")
+def bikes_frames(tmp_path_factory, bikes) -> pd.DataFrame:
+    folder = tmp_path_factory.mktemp("frames")
+    rows = extract_frames(bikes, "bikes", folder, ExtractSettings(fps=2, max_frames=20, max_side=640, qscale=2))
+    return pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
 
 
-def test_finds_a_person_in_street_footage(tmp_path, bikes, detector, names):
-    rows = extract_frames(bikes, "bikes", tmp_path, ExtractSettings(fps=2, max_frames=20, max_side=640,
-                                                                    qscale=2))
-    frames = pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
-    detections = _detect(detector, names, frames)
+def test_finds_a_person_in_street_footage(bikes_frames, detector, names):
+    detections = detect_frames(bikes_frames, detector, names, 0.05, 0.45).detections
     people = detections[detections["class_name"] == "person"]
     assert people["confidence"].max() > 0.5
     best = people.sort_values("confidence").iloc[-1]
@@ -42,20 +49,56 @@ def test_finds_a_person_in_street_footage(tmp_path, bikes, detector, names):
 
 
 def test_finds_nothing_in_a_black_frame(tmp_path, detector, names):
-    import cv2
-
     cv2.imwrite(str(tmp_path / "black.jpg"), np.zeros((360, 640, 3), np.uint8))
     frames = pd.DataFrame([{"frame_id": "black_0", "path": str(tmp_path / "black.jpg")}])
-    assert _detect(detector, names, frames).empty
+    assert detect_frames(frames, detector, names, 0.05, 0.45).detections.empty
 
 
-def test_an_undecodable_frame_is_recorded_not_fatal(tmp_path, detector, names):
+def test_an_undecodable_frame_is_recorded_not_fatal(tmp_path, bikes_frames, detector, names):
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    frames = pd.DataFrame([{"frame_id": "bad_0", "path": str(tmp_path / "bad.jpg")}])
-    detections, failures = detect_frames(frames, detector, names, 0.05, 0.45)
-    assert detections.empty
-    assert failures.to_dict("records") == [
+    frames = pd.concat([bikes_frames.head(2), pd.DataFrame([{"frame_id": "bad_0", "path": str(tmp_path / "bad.jpg")}])])
+    result = detect_frames(frames, detector, names, 0.05, 0.45)
+    assert set(result.detections["frame_id"]) <= {"bikes_0", "bikes_500"}
+    assert result.failures.to_dict("records") == [
         {"source": "detect", "target": "bad_0", "reason": "image could not be decoded"}]
+
+
+def _write_frames(tmp_path, frames: pd.DataFrame):
+    table = frames.assign(video_id="bikes", t_ms=0, width=640, height=272)
+    tables.write_table(table, tmp_path / "frames.parquet", tables.FRAMES)
+    return tmp_path / "frames.parquet"
+
+
+def test_adding_frames_infers_only_the_new_ones(tmp_path, model_dir, bikes_frames):
+    cache = tmp_path / "cache"
+    first = detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(6)), tmp_path / "a", cache)
+    assert first.startswith("6 frames (6 inferred, 0 cached)")
+    second = detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(10)), tmp_path / "b", cache)
+    assert second.startswith("10 frames (4 inferred, 6 cached)")
+    fresh = detect_all(DETECT, model_dir, tmp_path / "frames.parquet", tmp_path / "c", tmp_path / "empty-cache")
+    assert fresh.startswith("10 frames (10 inferred, 0 cached)")
+    cached_bytes = (tmp_path / "b" / "detections.parquet").read_bytes()
+    assert cached_bytes == (tmp_path / "c" / "detections.parquet").read_bytes()
+
+
+def test_changing_a_detection_setting_reinfers_everything(tmp_path, model_dir, bikes_frames):
+    cache = tmp_path / "cache"
+    frames = _write_frames(tmp_path, bikes_frames.head(4))
+    detect_all(DETECT, model_dir, frames, tmp_path / "a", cache)
+    changed = detect_all({**DETECT, "input_size": 320}, model_dir, frames, tmp_path / "b", cache)
+    assert changed.startswith("4 frames (4 inferred, 0 cached)")
+    assert len(list(cache.iterdir())) == 1
+
+
+def test_a_moved_frame_is_recognised_by_its_content(tmp_path, model_dir, bikes_frames):
+    cache = tmp_path / "cache"
+    detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(3)), tmp_path / "a", cache)
+    moved = bikes_frames.head(3).copy()
+    (tmp_path / "moved").mkdir()
+    for index, path in enumerate(moved["path"]):
+        moved.iloc[index, moved.columns.get_loc("path")] = shutil.copy(path, tmp_path / "moved")
+    assert detect_all(DETECT, model_dir, _write_frames(tmp_path, moved), tmp_path / "b", cache).startswith(
+        "3 frames (0 inferred, 3 cached)")
 
 
 def test_decode_maps_fractions_to_pixels_and_keeps_every_class_over_the_floor():
@@ -82,11 +125,8 @@ def test_cfg_threshold_is_rewritten_in_every_yolo_layer(model_dir):
     assert len(yolo) == 2 and all(s.options["thresh"] == "0.05" for s in yolo)
 
 
-def test_cuda_backend_without_cuda_is_a_clear_error():
-    from framehound.detect.opencv_dnn import cuda_available
-
-    if cuda_available():
+def test_opencv_cuda_without_cuda_is_a_clear_error():
+    if opencv_cuda_available():
         pytest.skip("this OpenCV has CUDA and a device")
-    with pytest.raises(FramehoundError, match=r"^detect.backend: cuda requested"):
-        choose_backend("cuda")
-    assert choose_backend("auto")[0] == "cpu"
+    with pytest.raises(FramehoundError, match=r"^detect.backend: opencv-cuda requested"):
+        choose_backend("opencv-cuda")

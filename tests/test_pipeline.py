@@ -66,7 +66,7 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
         label = dataset / image.replace("images/", "labels/", 1).replace(".jpg", ".txt")
         assert label.read_text().strip(), f"{label} is empty"
     summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
-    assert summary_lines and "backend=cpu" in summary_lines[0]
+    assert summary_lines and "backend=opencv-cpu" in summary_lines[0]
 
 
 def test_status_is_clean_and_a_second_repro_runs_nothing(project, first_repro):

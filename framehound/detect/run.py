@@ -1,16 +1,21 @@
 """detect: run the model over every frame and write detections.parquet.
 
-Reading and preprocessing the next frames happens on a worker thread while
-the network runs on the current one (cv2 releases the GIL in both), so on CPU
-the stage runs at the speed of the forward pass.
+Frames are read, hashed, decoded and preprocessed on worker threads while the
+network runs (cv2 releases the GIL), a bounded number ahead, so on CPU the
+stage runs at the speed of the forward pass and memory stays flat whatever
+the frame count.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -21,77 +26,147 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
-from framehound.detect.opencv_dnn import OpenCVDetector, choose_backend
+from framehound.detect.backend import Detector
+from framehound.detect.backends import build_detector, choose_backend
+from framehound.detect.cache import COLUMNS, cache_key, load_cache, save_cache
 from framehound.detect.postprocess import decode, nms_per_class
 from framehound.errors import FramehoundError
+from framehound.hashing import sha256_file
 from framehound.progress import progress
 
 log = logging.getLogger("framehound")
 
-PREFETCH = 4
+
+@dataclass
+class Frame:
+    """One frame after loading: ``tensor`` is None when cached or undecodable."""
+
+    frame_id: str
+    sha256: str
+    width: int = 0
+    height: int = 0
+    tensor: np.ndarray | None = None
+    error: str = ""
 
 
-def _load(detector: OpenCVDetector, path: str) -> tuple[np.ndarray | None, int, int]:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+def _load(detector: Detector, frame_id: str, path: str, known: frozenset[str]) -> Frame:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Frame(frame_id, "", error=f"cannot read {path}: {exc.strerror}")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in known:
+        return Frame(frame_id, digest)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        return None, 0, 0
-    return detector.blob(image), image.shape[1], image.shape[0]
+        return Frame(frame_id, digest, error="image could not be decoded")
+    return Frame(frame_id, digest, image.shape[1], image.shape[0], detector.preprocess(image))
 
 
-def _prefetched(detector: OpenCVDetector, paths: list[str]) -> Iterator[tuple[np.ndarray | None, int, int]]:
-    """Decoded blobs in order, up to PREFETCH frames ahead of the consumer."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = [pool.submit(_load, detector, p) for p in paths[:PREFETCH]]
-        for index in range(len(paths)):
-            result = pending[index].result()
-            if index + PREFETCH < len(paths):
-                pending.append(pool.submit(_load, detector, paths[index + PREFETCH]))
-            pending[index] = None  # type: ignore[call-overload]  # free the blob
-            yield result
+def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> Iterator[Frame]:
+    """Frames in table order, loaded by a thread pool a bounded distance ahead."""
+    workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+    ahead = max(8, 2 * detector.batch_size)
+    jobs = zip(frames["frame_id"], frames["path"], strict=True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = [pool.submit(_load, detector, fid, path, known) for fid, path in islice(jobs, ahead)]
+        while pending:
+            frame = pending.pop(0).result()
+            for fid, path in islice(jobs, 1):
+                pending.append(pool.submit(_load, detector, fid, path, known))
+            yield frame
 
 
-def detect_frames(frames: pd.DataFrame, detector: OpenCVDetector, names: list[str],
-                  conf_floor: float, nms_threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Detections and undecodable-frame failures for the frames table."""
-    parts: list[pd.DataFrame] = []
-    failures: list[dict[str, str]] = []
-    frame_ids = frames["frame_id"].tolist()
-    batches = _prefetched(detector, frames["path"].tolist())
-    for frame_id, (blob, width, height) in progress(zip(frame_ids, batches, strict=True), desc="detect",
-                                                     total=len(frame_ids), unit="frame"):
-        if blob is None:
-            failures.append({"source": "detect", "target": frame_id, "reason": "image could not be decoded"})
+def _batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+    """Groups of frames that need inference; other frames pass through alone."""
+    batch: list[Frame] = []
+    for frame in frames:
+        if frame.tensor is None:
+            yield [frame]
             continue
-        boxes = nms_per_class(decode(detector.infer(blob), width, height, conf_floor), nms_threshold)
-        if len(boxes):
-            parts.append(pd.DataFrame({
-                "frame_id": frame_id,
-                "class_id": boxes.class_id,
-                "class_name": np.asarray(names, dtype=object)[boxes.class_id],
-                # float64 before rounding, so stored values are the short decimals.
-                "confidence": boxes.confidence.astype(np.float64).round(5),
-                **{col: boxes.xyxy[:, i].astype(np.float64).round(2)
-                   for i, col in enumerate(("x_min", "y_min", "x_max", "y_max"))},
-            }))
-    detections = pd.concat(parts, ignore_index=True) if parts else tables.empty(tables.DETECTIONS)
-    return detections, pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, out_dir: Path) -> str:
-    """Run detection over all frames; write detections.parquet and failures.csv."""
+def _rows(frame: Frame, raw: np.ndarray, conf_floor: float, nms_threshold: float) -> pd.DataFrame:
+    boxes = nms_per_class(decode([raw], frame.width, frame.height, conf_floor), nms_threshold)
+    if not len(boxes):
+        return pd.DataFrame({"frame_sha256": [frame.sha256], "class_id": [-1], "confidence": [0.0],
+                             "x_min": [0.0], "y_min": [0.0], "x_max": [0.0], "y_max": [0.0]})
+    # float64 before rounding, so stored values are the short decimals.
+    return pd.DataFrame({
+        "frame_sha256": frame.sha256,
+        "class_id": boxes.class_id.astype(np.int64),
+        "confidence": boxes.confidence.astype(np.float64).round(5),
+        **{col: boxes.xyxy[:, i].astype(np.float64).round(2)
+           for i, col in enumerate(("x_min", "y_min", "x_max", "y_max"))},
+    })
+
+
+@dataclass
+class DetectResult:
+    detections: pd.DataFrame
+    failures: pd.DataFrame
+    cache: pd.DataFrame
+    inferred: int
+
+
+def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], conf_floor: float,
+                  nms_threshold: float, cache: pd.DataFrame | None = None) -> DetectResult:
+    """Detections for the frames table, reusing ``cache`` rows by frame hash."""
+    cache = cache if cache is not None else pd.DataFrame({c: [] for c in COLUMNS})
+    known = frozenset(cache["frame_sha256"])
+    fresh: list[pd.DataFrame] = []
+    hashes: list[tuple[str, str]] = []
+    failures: list[dict[str, str]] = []
+    inferred = 0
+    loaded = progress(_loaded(detector, frames, known), desc="detect", total=len(frames), unit="frame")
+    for batch in _batches(loaded, detector.batch_size):
+        if batch[0].error:
+            failures.append({"source": "detect", "target": batch[0].frame_id, "reason": batch[0].error})
+            continue
+        hashes.extend((f.frame_id, f.sha256) for f in batch)
+        if batch[0].tensor is None:
+            continue
+        outputs = detector.infer(np.stack([f.tensor for f in batch]))
+        fresh.extend(_rows(f, raw, conf_floor, nms_threshold) for f, raw in zip(batch, outputs, strict=True))
+        inferred += len(batch)
+    present = pd.DataFrame(hashes, columns=["frame_id", "frame_sha256"])
+    merged_cache = pd.concat([cache[cache["frame_sha256"].isin(present["frame_sha256"])], *fresh],
+                             ignore_index=True).drop_duplicates(["frame_sha256", *COLUMNS[1:]])
+    detections = present.merge(merged_cache[merged_cache["class_id"] >= 0], on="frame_sha256")
+    detections["class_id"] = detections["class_id"].astype(np.int64)
+    detections["class_name"] = np.asarray(names, dtype=object)[detections["class_id"].to_numpy()]
+    failure_frame = pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
+    return DetectResult(detections, failure_frame, merged_cache, inferred)
+
+
+def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, out_dir: Path,
+               cache_dir: Path) -> str:
+    """Run detection over all frames; write detections.parquet, failures.csv and the cache."""
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     backend, why = choose_backend(params["backend"])
-    log.info("backend=%s (%s)", backend, why)
-    detector = OpenCVDetector(model_dir, params["input_size"], params["conf_floor"], backend)
+    detector = build_detector(backend, model_dir, params)
+    log.info("backend=%s (%s)", detector.name, why)
+    key = cache_key({"cfg": sha256_file(model_dir / "model.cfg"),
+                     "weights": sha256_file(model_dir / "model.weights"),
+                     "input_size": params["input_size"], "conf_floor": params["conf_floor"],
+                     "nms_threshold": params["nms_threshold"], "backend": detector.name})
     started = time.perf_counter()
-    detections, failures = detect_frames(frames, detector, names,
-                                         params["conf_floor"], params["nms_threshold"])
-    rate = len(frames) / max(time.perf_counter() - started, 1e-9)
-    if len(failures) == len(frames):
+    result = detect_frames(frames, detector, names, params["conf_floor"], params["nms_threshold"],
+                           load_cache(cache_dir, key))
+    elapsed = max(time.perf_counter() - started, 1e-9)
+    if len(result.failures) == len(frames):
         raise FramehoundError(f"{frames_parquet}: none of the {len(frames)} frames could be decoded")
     with atomic_path(out_dir, directory=True) as staging:
-        tables.write_table(detections, staging / "detections.parquet", tables.DETECTIONS)
-        tables.write_table(failures, staging / "failures.csv", tables.FAILURES)
-    return (f"{len(frames) - len(failures)} frames, {len(detections)} boxes, "
-            f"{rate:.1f} frames/s, backend={backend}")
+        tables.write_table(result.detections, staging / "detections.parquet", tables.DETECTIONS)
+        tables.write_table(result.failures, staging / "failures.csv", tables.FAILURES)
+    save_cache(cache_dir, key, result.cache)
+    done = len(frames) - len(result.failures)
+    return (f"{done} frames ({result.inferred} inferred, {done - result.inferred} cached), "
+            f"{len(result.detections)} boxes, {result.inferred / elapsed:.1f} frames/s, backend={detector.name}")

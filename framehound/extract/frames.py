@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,9 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractS
     if info.width <= 0 or info.height <= 0:
         raise FramehoundError(f"{video}: video stream has no size")
     width, height = fit_size(info.width, info.height, settings.max_side)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pattern = os.fspath(out_dir / "%08d.jpg")
+    numbered = out_dir / f".{video_id}.ffmpeg"  # ffmpeg's own names, renamed below
+    numbered.mkdir(parents=True, exist_ok=True)
+    pattern = os.fspath(numbered / "%08d.jpg")
     stream = (
         ffmpeg.input(os.fspath(video))
         .video.filter("fps", fps=settings.fps)
@@ -60,16 +62,18 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractS
     try:
         stream.run(cmd=locate().ffmpeg, capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
+        shutil.rmtree(numbered)
         lines = [ln for ln in (exc.stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
         raise FramehoundError(f"{video}: ffmpeg could not decode it ({lines[-1] if lines else 'no output'})") from None
     rows = []
-    for index, numbered in enumerate(sorted(out_dir.glob("*.jpg"))):
+    for index, image in enumerate(sorted(numbered.glob("*.jpg"))):
         t_ms = round(index * 1000 / settings.fps)
         fid = frame_id(video_id, t_ms)
         path = out_dir / f"{fid}.jpg"
-        numbered.rename(path)
+        image.rename(path)
         rows.append({"frame_id": fid, "video_id": video_id, "t_ms": t_ms,
                      "path": path, "width": width, "height": height})
+    numbered.rmdir()
     if not rows:
         raise FramehoundError(f"{video}: no frames decoded")
     return rows

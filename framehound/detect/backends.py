@@ -1,0 +1,50 @@
+"""Pick and build the detection backend that ``detect.backend`` asks for."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from framehound.detect.backend import Detector
+from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
+from framehound.errors import FramehoundError
+
+
+def _torch_cuda_available() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose_backend(requested: str) -> tuple[str, str]:
+    """The backend to run for ``detect.backend`` and why.
+
+    ``auto`` prefers a GPU: OpenCV's CUDA backend when cv2 was built with it,
+    else PyTorch on CUDA; on a CPU-only machine OpenCV, which beats PyTorch's
+    CPU path on this network.
+    """
+    if requested == "opencv-cuda" and not opencv_cuda_available():
+        raise FramehoundError(
+            "detect.backend: opencv-cuda requested, but this OpenCV has no CUDA support or sees no "
+            "device (PyPI's opencv wheels are CPU-only); use auto, opencv or torch"
+        )
+    if requested != "auto":
+        return requested, "requested"
+    if opencv_cuda_available():
+        return "opencv-cuda", "OpenCV built with CUDA and a device is present"
+    if _torch_cuda_available():
+        return "torch", "PyTorch sees a CUDA device (this OpenCV has no CUDA)"
+    return "opencv", "no CUDA device: OpenCV's CPU path"
+
+
+def build_detector(backend: str, model_dir: Path, params: dict[str, Any]) -> Detector:
+    """Instantiate the chosen backend with the detect params."""
+    if backend == "torch":
+        from framehound.detect.torch_backend import TorchDetector
+
+        return TorchDetector(model_dir, params["input_size"], half=params["half"],
+                             batch_size=params["batch_size"])
+    return OpenCVDetector(model_dir, params["input_size"], cuda=backend == "opencv-cuda", half=params["half"])
