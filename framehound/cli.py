@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from framehound import diff as diff_module
 from framehound import params as params_module
 from framehound.errors import FramehoundError
 
@@ -14,11 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate a params file without running anything")
     check.add_argument("params", nargs="?", default="params.yaml")
+    diff_module.add_arguments(commands.add_parser(
+        "diff", help="what changed in data/dataset/ between two git revisions or DVC experiments"))
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             params_module.load(args.params)
             print(f"{args.params}: ok")
+        elif args.command == "diff":
+            diff_module.run(args)
     except FramehoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -72,18 +72,23 @@ def _non_empty_unique_strings(value: Any) -> str | None:
 
 
 def _sources(value: Any) -> str | None:
+    from framehound.fetch.sources import sources_problem
+
+    return sources_problem(value)
+
+
+def _yyyymmdd(value: Any) -> str | None:
+    return None if re.fullmatch(r"\d{8}", value) else f"must be a date as YYYYMMDD, got {value!r}"
+
+
+def _formats(value: Any) -> str | None:
     problem = _non_empty_unique_strings(value)
-    if problem:
-        return problem
-    from framehound.fetch.sources import source_problem
-
-    for index, entry in enumerate(value):
-        problem = source_problem(entry)
-        if problem:
-            return f"[{index}] {entry!r}: {problem}"
-    return None
+    unknown = [f for f in value if f not in EXPORT_FORMATS] if not problem else []
+    return problem or (f"unknown format {unknown[0]!r} (choose from {', '.join(EXPORT_FORMATS)})"
+                       if unknown else None)
 
 
+EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
 INT = (int,)
 NUM = (int, float)
 STR = (str,)
@@ -106,8 +111,21 @@ SCHEMA: dict[str, Any] = {
     "fetch": {
         "sources": Field(LIST, _sources),
         "max_height": Field(INT, _in_range(144, 4320)),
-        "socket_timeout": Field(NUM, _in_range(0, 600, lo_open=True)),
+        "min_duration": Field(NUM, _in_range(0, 10**6), nullable=True),
+        "max_duration": Field(NUM, _in_range(0, 10**6, lo_open=True), nullable=True),
+        "allow_live": Field((bool,)),
+        "licenses": Field(LIST, _non_empty_unique_strings, nullable=True, doc="regexes; null: any"),
+        "upload_date_after": Field(STR, _yyyymmdd, nullable=True),
+        "upload_date_before": Field(STR, _yyyymmdd, nullable=True),
+        "concurrency": Field(INT, _in_range(1, 32)),
         "retries": Field(INT, _in_range(0, 50)),
+        "socket_timeout": Field(NUM, _in_range(0, 600, lo_open=True)),
+        "rate_limit": Field(INT, _in_range(1024, 10**10), nullable=True, doc="bytes/s"),
+        "sleep_requests": Field(NUM, _in_range(0, 600)),
+        "sleep_downloads": Field(NUM, _in_range(0, 600)),
+        "min_success": Field(INT, _in_range(0, 10**6)),
+        "cookies": Field(STR, nullable=True),
+        "proxy": Field(STR, nullable=True),
     },
     "extract": {
         "fps": Field(NUM, _in_range(0, 120, lo_open=True)),
@@ -127,12 +145,21 @@ SCHEMA: dict[str, Any] = {
         "classes": Field(LIST, _non_empty_unique_strings),
         "min_confidence": Field(NUM, _in_range(0, 1)),
         "min_box_area": Field(NUM, _in_range(0, 1)),
+        "max_box_area": Field(NUM, _in_range(0, 1, lo_open=True)),
+        "max_boxes_per_frame": Field(INT, _in_range(1, 10**4), nullable=True, doc="null: no limit"),
+        "drop_border_boxes": Field((bool,)),
+        "dedup_distance": Field(INT, _in_range(0, 64), nullable=True, doc="null: keep duplicates"),
+        "min_sharpness": Field(NUM, _in_range(0, 10**6), doc="0: keep blurry frames"),
+        "negatives_ratio": Field(NUM, _in_range(0, 10)),
+        "negative_max_confidence": Field(NUM, _in_range(0, 1)),
+        "seed": Field(INT),
     },
     "split": {
         "train": Field(NUM, _in_range(0, 1)),
         "val": Field(NUM, _in_range(0, 1)),
         "test": Field(NUM, _in_range(0, 1)),
         "seed": Field(INT),
+        "formats": Field(LIST, _formats),
     },
 }
 

@@ -29,13 +29,17 @@ VIDEOS = Table({
     "webpage_url": "page the video came from (or the local path)",
     "extractor": "yt-dlp extractor name, or 'local'",
     "title": "title reported by the site",
-    "uploader": "uploader/channel reported by the site",
+    "uploader": "uploader reported by the site",
+    "channel": "channel reported by the site",
     "license": "license reported by the site (empty when unknown)",
-    "duration": "seconds, measured with ffprobe",
+    "upload_date": "YYYYMMDD reported by the site",
+    "duration": "seconds, measured with ffmpeg",
     "width": "pixels",
     "height": "pixels",
     "fps": "frames per second",
     "sha256": "hash of the video file",
+    "fetched_at": "UTC time the video was downloaded (ISO 8601)",
+    "tags": "tags of the sources that list the video, ';'-separated",
     "path": "data/videos/<id>.<ext>",
 }, key=("id",))
 
@@ -46,6 +50,14 @@ FAILURES = Table({
     "reason": "one-line reason",
 }, key=("source", "target"))
 
+# data/fetch/rejected.csv — videos a metadata filter rejected before download.
+REJECTIONS = Table({
+    "source": "the fetch.sources entry",
+    "target": "video id",
+    "rule": "min_duration, max_duration, live, license, upload_date_after or upload_date_before",
+    "value": "the metadata value that failed the rule",
+}, key=("source", "target"))
+
 # data/extract/frames.parquet — one row per extracted frame.
 FRAMES = Table({
     "frame_id": "<video_id>_<t_ms>",
@@ -54,6 +66,16 @@ FRAMES = Table({
     "path": "data/frames/<video_id>/<frame_id>.jpg",
     "width": "pixels of the JPEG",
     "height": "pixels of the JPEG",
+}, key=("frame_id",))
+
+# data/screen/quality.parquet — why each extracted frame was kept or not.
+QUALITY = Table({
+    "frame_id": "frame in data/extract/frames.parquet",
+    "video_id": "video of the frame",
+    "t_ms": "timestamp in the video",
+    "dhash": "64-bit difference hash, hex (empty when undecodable)",
+    "sharpness": "variance of the Laplacian of the grayscale frame",
+    "rejected_by": "'' (kept), 'blur', 'duplicate' or 'undecodable'",
 }, key=("frame_id",))
 
 # data/detect/detections.parquet — every box above detect.conf_floor.
@@ -76,7 +98,7 @@ LABELS = Table({
 }, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
 
 
-NUMERIC = {"duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
+NUMERIC = {"sharpness", "duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 
 

@@ -9,7 +9,7 @@ from framehound.stage import run_stage
 
 def main(params: dict) -> str:
     return detect_all(params["detect"], model_dir(Path("."), params),
-                      Path("data/extract/frames.parquet"), Path("data/detect"), Path("data/detect-cache"))
+                      Path("data/screen/frames.parquet"), Path("data/detect"), Path("data/detect-cache"))
 
 
 if __name__ == "__main__":

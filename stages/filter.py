@@ -9,8 +9,8 @@ from framehound.stage import run_stage
 
 def main(params: dict) -> str:
     return filter_all(params["filter"], model_dir(Path("."), params),
-                      Path("data/extract/frames.parquet"),
-                      Path("data/detect/detections.parquet"), Path("data/filter"))
+                      Path("data/screen/frames.parquet"), Path("data/detect/detections.parquet"),
+                      Path("data/filter"), Path("metrics/filter.json"))
 
 
 if __name__ == "__main__":

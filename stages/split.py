@@ -1,4 +1,4 @@
-"""Stage split: write the train/val/test dataset in Darknet/YOLO layout."""
+"""Stage split: write the train/val/test dataset in the formats of split.formats."""
 
 from pathlib import Path
 
@@ -8,7 +8,8 @@ from framehound.stage import run_stage
 
 def main(params: dict) -> str:
     return split_all(params["split"], params["filter"]["classes"], Path("data/filter"),
-                     Path("data/dataset"), Path("metrics/dataset.json"))
+                     Path("data/fetch/videos.csv"), Path("data/dataset"), Path("metrics/dataset.json"),
+                     Path("plots"))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,16 +48,45 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, default_params: dict) ->
     return target
 
 
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command (dvc, git, a stage) in ``cwd`` with this venv and package, as a user would."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(cwd), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode:
+        raise AssertionError(f"{cmd} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files plus a request log; ``/drop/<name>`` cuts the body halfway."""
+    """Static files plus a request log.
+
+    ``/drop/<name>`` cuts the body halfway and closes the connection;
+    ``/slow/<name>`` trickles the body while the server's ``slow`` flag is set.
+    """
 
     requests: list[tuple[str, str]]
+    slow: threading.Event
 
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
 
     def do_GET(self) -> None:
         self.requests.append(("GET", self.path))
+        if self.path.startswith("/slow/"):
+            data = (Path(self.directory) / self.path.removeprefix("/slow/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for start in range(0, len(data), 16384):
+                self.wfile.write(data[start:start + 16384])
+                self.wfile.flush()
+                if self.slow.is_set():
+                    time.sleep(0.5)
+            return
         if self.path.startswith("/drop/"):
             data = (Path(self.directory) / self.path.removeprefix("/drop/")).read_bytes()
             self.send_response(200)
@@ -63,7 +97,28 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.flush()
             self.connection.close()
             return
+        if self.headers.get("Range", "").startswith("bytes=") and self._send_range():
+            return
         super().do_GET()
+
+    def _send_range(self) -> bool:
+        """Answer ``Range: bytes=a-b`` with 206, as real video hosts do (ffmpeg seeks with it)."""
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            return False
+        data = path.read_bytes()
+        first, _, last = self.headers["Range"].removeprefix("bytes=").partition("-")
+        start = int(first or 0)
+        end = min(int(last) if last else len(data) - 1, len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data[start:end + 1])  # ffmpeg stops reading once it has what it needs
+        return True
 
     def do_HEAD(self) -> None:
         self.requests.append(("HEAD", self.path))
@@ -74,29 +129,53 @@ class LoopbackServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.requests: list[tuple[str, str]] = []
-        handler = type("Handler", (_Handler,), {"requests": self.requests})
+        self.slow = threading.Event()
+        handler = type("Handler", (_Handler,), {"requests": self.requests, "slow": self.slow})
         self.httpd = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
+    def gets(self, path_part: str) -> int:
+        """How many GET requests asked for a path containing ``path_part``."""
+        return sum(1 for method, path in self.requests if method == "GET" and path_part in path)
+
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
+def _page(title: str, body: str, head: str = "") -> str:
+    return f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+
+
 @pytest.fixture
 def server(tmp_path: Path, bikes: Path) -> Iterator[LoopbackServer]:
-    """An HTTP server on 127.0.0.1 serving real footage, a page with <video>, and junk."""
+    """An HTTP server on 127.0.0.1 serving real footage in the shapes sites serve it.
+
+    Direct mp4s, a page with one <video>, a page with three, an HLS stream
+    cut from the sample footage by ffmpeg, a page whose JSON-LD says the video
+    is two hours long, a file that is not a video, and a URL list.
+    """
+    from framehound.media.binaries import locate
+
     root = tmp_path / "www"
     root.mkdir()
     shutil.copyfile(bikes, root / "bikes.mp4")
     shutil.copyfile(sample_path("carphone_pristine.mp4"), root / "carphone.mp4")
-    (root / "page.html").write_text(
-        "<!doctype html><html><head><title>Street clip</title></head><body>"
-        '<video controls src="/carphone.mp4" type="video/mp4"></video></body></html>')
+    shutil.copyfile(sample_path("bigbuckbunny.mp4"), root / "bunny.mp4")
     (root / "notavideo.mp4").write_bytes(b"this is not a video\n" * 500)
+    (root / "hls").mkdir()
+    subprocess.run([locate().ffmpeg, "-v", "error", "-i", str(bikes), "-c", "copy", "-f", "hls", "-hls_time", "2",
+                    "-hls_playlist_type", "vod", str(root / "hls" / "index.m3u8")], check=True)
     srv = LoopbackServer(root)
+    (root / "page.html").write_text(_page("Street clip", '<video controls src="/carphone.mp4"></video>'))
+    (root / "multi.html").write_text(_page("Three clips", "".join(
+        f'<video src="/{name}.mp4"></video>' for name in ("bikes", "carphone", "bunny"))))
+    json_ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "VideoObject", '
+               f'"name": "A long film", "duration": "PT2H0M0S", "contentUrl": "{srv.url}/bunny.mp4"}}</script>')
+    (root / "long.html").write_text(_page("Long", "<p>a film</p>", json_ld))
     yield srv
+    srv.slow.clear()
     srv.close()

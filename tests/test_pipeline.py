@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run
 
 pytestmark = pytest.mark.slow
 
@@ -21,16 +20,6 @@ def _tracked_files() -> list[str]:
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                             cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     return [f for f in listed if (REPO / f).is_file() and not f.startswith("tests/")]
-
-
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONPATH": str(cwd), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if check and result.returncode:
-        raise AssertionError(f"{cmd} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def stages_run(output: str) -> list[str]:
@@ -55,9 +44,10 @@ def first_repro(project: Path) -> subprocess.CompletedProcess:
 
 
 def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
-    assert stages_run(first_repro.stdout) == ["model", "fetch", "extract", "detect", "filter", "split"]
+    assert stages_run(first_repro.stdout) == ["model", "fetch", "extract", "screen", "detect", "filter", "split"]
     dataset = project / "data" / "dataset"
-    for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt"):
+    for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt", "attribution.csv",
+                 "annotations/instances_train.json"):
         assert (dataset / name).is_file(), name
     assert (dataset / "obj.names").read_text() == "person\nbicycle\ncar\n"
     train = (dataset / "train.txt").read_text().split()
@@ -125,3 +115,26 @@ def test_bad_params_fail_with_one_clear_line(project, first_repro, path, value, 
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_metrics_of_every_stage_and_plots_render(project, first_repro, tmp_path):
+    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
+    for expected in ('"duplicate"', '"low_confidence"', '"mean_boxes_per_image"'):
+        assert expected in shown
+    run(["dvc", "plots", "show", "--out", str(tmp_path / "plots")], project)
+    html = (tmp_path / "plots" / "index.html").read_text()
+    assert "Boxes per class" in html and "Label confidence" in html
+
+
+def _digests(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_forced_reruns_give_byte_identical_outputs(project, first_repro):
+    before = {name: _digests(project / name) for name in ("data/dataset", "metrics", "plots")}
+    run(["dvc", "repro", "-f"], project)
+    after = {name: _digests(project / name) for name in ("data/dataset", "metrics", "plots")}
+    assert after == before

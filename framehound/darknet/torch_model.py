@@ -124,12 +124,12 @@ class YoloHead(nn.Module):
     """Decode one [yolo] layer into OpenCV's rows, ordered by cell row, cell column, then anchor.
 
     Decoding runs in float32 even for an fp16 network: ``exp`` of box logits overflows fp16.
+    The anchors stay Python floats, not a buffer, so converting the network to fp16 cannot round them.
     """
 
     def __init__(self, anchors: list[tuple[float, float]], classes: int, scale_x_y: float) -> None:
         super().__init__()
-        self.register_buffer("anchors", torch.tensor(anchors, dtype=torch.float32))
-        self.classes, self.scale_x_y = classes, scale_x_y
+        self.anchors, self.classes, self.scale_x_y = anchors, classes, scale_x_y
 
     def forward(self, x: torch.Tensor, input_w: int, input_h: int) -> torch.Tensor:
         n, _, rows, cols = x.shape
@@ -140,7 +140,8 @@ class YoloHead(nn.Module):
         xy = torch.sigmoid(p[..., :2]) * self.scale_x_y - shift
         cx = (col + xy[..., 0]) / cols
         cy = (row + xy[..., 1]) / rows
-        wh = torch.exp(p[..., 2:4]) * self.anchors / torch.tensor([input_w, input_h], device=x.device)
+        anchors = torch.tensor(self.anchors, device=x.device)
+        wh = torch.exp(p[..., 2:4]) * anchors / torch.tensor([input_w, input_h], device=x.device)
         objectness = torch.sigmoid(p[..., 4:5])
         scores = objectness * torch.sigmoid(p[..., 5:])
         out = torch.cat([cx[..., None], cy[..., None], wh, objectness, scores], dim=-1)
@@ -159,7 +160,7 @@ class DarknetNet(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = image
         saved: dict[int, torch.Tensor] = {}
-        heads = []
+        heads: list[torch.Tensor] = []
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Route):
                 x = layer(saved)

@@ -1,35 +1,26 @@
-"""Download videos with yt-dlp's Python API, one outcome per video.
+"""yt-dlp through its Python API: resolve sources to videos, download one video.
 
-Each source is first resolved without downloading (playlists and searches
-become their entries), then each video is downloaded on its own, so one
-404 or one unavailable video is recorded as a failure and the rest go on.
+Resolving (playlists and searches into their entries, each with metadata)
+never downloads media, so filters and the "already have it" check cost no
+video bytes. Each download gets its own YoutubeDL, which is not thread-safe.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yt_dlp
-from yt_dlp.utils import DownloadError
+from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
+from yt_dlp.utils import DownloadError, download_range_func
 
-from framehound.fetch.ids import safe_id
 from framehound.media.binaries import locate
 
 log = logging.getLogger("framehound")
-
-
-@dataclass
-class Downloaded:
-    """A video file yt-dlp wrote, with the metadata provenance needs."""
-
-    id: str
-    path: Path
-    info: dict[str, Any]
 
 
 @dataclass
@@ -37,6 +28,18 @@ class Failed:
     source: str
     target: str
     reason: str
+
+
+@dataclass
+class Rejected:
+    """A video a metadata filter turned down, before any request for its media."""
+
+    target: str
+    rule: str
+    value: str
+
+
+Filter = Callable[[dict[str, Any]], tuple[str, str] | None]
 
 
 class _QuietLogger:
@@ -64,78 +67,112 @@ def format_selector(max_height: int) -> str:
             f"b[height<=?{h}][ext=mp4]/bv*[height<=?{h}]+ba/b[height<=?{h}]")
 
 
-def ydl_options(fetch: dict[str, Any], home: Path, temp: Path) -> dict[str, Any]:
-    """yt-dlp options for the fetch params, writing into ``home``."""
-    binaries = locate()
-    return {
+def ydl_options(fetch: dict[str, Any], temp: Path) -> dict[str, Any]:
+    """yt-dlp options from the fetch params; cookies and proxy are passed, never logged."""
+    options: dict[str, Any] = {
         "format": format_selector(fetch["max_height"]),
         "merge_output_format": "mp4",
         "outtmpl": {"default": "%(id)s.%(ext)s"},
-        "paths": {"home": str(home), "temp": str(temp)},
-        "ffmpeg_location": os.path.dirname(binaries.ffmpeg),
+        "paths": {"home": str(temp), "temp": str(temp)},
+        "ffmpeg_location": locate().ytdlp_location,
         "socket_timeout": fetch["socket_timeout"],
         "retries": fetch["retries"],
         "fragment_retries": fetch["retries"],
+        "extractor_retries": fetch["retries"],
+        "retry_sleep_functions": {"http": lambda n: min(2.0 ** n, 30.0),
+                                  "fragment": lambda n: min(2.0 ** n, 30.0)},
+        "sleep_interval_requests": fetch["sleep_requests"],
         "logger": _QuietLogger(),
         "quiet": True,
         "no_warnings": True,
         "noprogress": True,
-        "noplaylist": False,
         "overwrites": True,
-        "continuedl": False,
-        "nopart": False,
         "cachedir": False,
     }
+    if fetch["sleep_downloads"]:
+        options["sleep_interval"] = fetch["sleep_downloads"]
+    if fetch["rate_limit"]:
+        options["ratelimit"] = fetch["rate_limit"]
+    if fetch["cookies"]:
+        options["cookiefile"] = os.path.expanduser(fetch["cookies"])
+    if fetch["proxy"]:
+        options["proxy"] = fetch["proxy"]
+    return options
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text.removeprefix("ERROR: ").strip()
+def reason(exc: Exception) -> str:
+    """yt-dlp's error message as one line, without its ``ERROR:`` prefix.
+
+    Falls back to the underlying exception when yt-dlp's own message is empty.
+    """
+    text = str(exc).strip().removeprefix("ERROR:").strip()
+    cause = (getattr(exc, "exc_info", None) or (None, None))[1]
+    if not text and cause is not None:
+        text = f"{type(cause).__name__}: {cause}".strip()
+    return (text.splitlines() or [type(exc).__name__])[0]
 
 
-def _walk(ydl: yt_dlp.YoutubeDL, source: str, result: dict[str, Any]) -> Iterator[dict[str, Any] | Failed]:
-    """Video info dicts (unprocessed) below ``result``, recursing into playlists."""
+Candidate = dict[str, Any] | Failed | Rejected
+
+
+def candidates(ydl: yt_dlp.YoutubeDL, source: str, url: str, reject: Filter) -> Iterator[Candidate]:
+    """Video info dicts (metadata, no media) that ``url`` leads to, in order.
+
+    ``reject`` is applied as early as metadata allows: a search result or a
+    page that states a video's duration is turned down before the video's
+    own URL is requested at all.
+    """
+    try:
+        top = ydl.extract_info(url, download=False, process=False)
+    except DownloadError as exc:
+        yield Failed(source, url, reason(exc))
+        return
+    yield from _walk(ydl, source, top, reject)
+
+
+def _walk(ydl: yt_dlp.YoutubeDL, source: str, result: dict[str, Any], reject: Filter) -> Iterator[Candidate]:
     kind = result.get("_type", "video")
     if kind in {"playlist", "multi_video"}:
         for entry in result.get("entries") or []:
             if entry:
-                yield from _walk(ydl, source, entry)
+                yield from _walk(ydl, source, entry, reject)
+        return
+    rejected = reject(result)
+    if rejected:
+        yield Rejected(str(result.get("id") or result.get("url") or source), *rejected)
     elif kind in {"url", "url_transparent"}:
         try:
-            inner = ydl.extract_info(result["url"], ie_key=result.get("ie_key"),
-                                     download=False, process=False)
+            inner = ydl.extract_info(result["url"], ie_key=result.get("ie_key"), download=False, process=False)
         except DownloadError as exc:
-            yield Failed(source, result["url"], _reason(exc))
+            yield Failed(source, result["url"], reason(exc))
             return
-        yield from _walk(ydl, source, inner)
+        yield from _walk(ydl, source, _merge_transparent(result, inner) if kind == "url_transparent" else inner,
+                         reject)
     else:
         yield result
 
 
-def download_source(ydl: yt_dlp.YoutubeDL, source: str, seen: set[str]) -> Iterator[Downloaded | Failed]:
-    """Download every video of one URL or search; ``seen`` ids are skipped."""
-    try:
-        top = ydl.extract_info(source, download=False, process=False)
-    except DownloadError as exc:
-        yield Failed(source, source, _reason(exc))
-        return
-    for item in _walk(ydl, source, top):
-        if isinstance(item, Failed):
-            yield item
-            continue
-        video_id = safe_id(str(item.get("id") or item.get("webpage_url") or source))
-        if video_id in seen:
-            continue
-        item = {**item, "id": video_id}
-        try:
-            info = ydl.process_ie_result(item, download=True)
-        except DownloadError as exc:
-            yield Failed(source, item.get("webpage_url") or item.get("url") or video_id, _reason(exc))
-            continue
-        paths = [d.get("filepath") for d in info.get("requested_downloads") or []]
-        path = Path(paths[0]) if paths and paths[0] else None
-        if path is None or not path.is_file():
-            yield Failed(source, info.get("webpage_url") or video_id, "yt-dlp wrote no file")
-            continue
-        seen.add(video_id)
-        yield Downloaded(video_id, path, info)
+_INNER_ONLY = {"_type", "url", "id", "extractor", "extractor_key", "ie_key"}
+
+
+def _merge_transparent(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
+    """yt-dlp's url_transparent rule: the outer page's metadata wins, except identity fields."""
+    return {**inner, **{k: v for k, v in outer.items() if v is not None and k not in _INNER_ONLY}}
+
+
+def download(options: dict[str, Any], entry: dict[str, Any], video_id: str,
+             section: tuple[float, float] | None) -> tuple[Path, dict[str, Any]]:
+    """Download one resolved entry under ``video_id``; DownloadError on failure."""
+    options = dict(options)
+    # yt-dlp checks for ffmpeg before partial downloads without its options,
+    # through this context variable (its CLI sets it the same way).
+    FFmpegPostProcessor._ffmpeg_location.set(options["ffmpeg_location"])
+    if section:
+        options["download_ranges"] = download_range_func(None, [section])
+        options["force_keyframes_at_cuts"] = True  # cut on the second, not on the next keyframe
+    with yt_dlp.YoutubeDL(options) as ydl:
+        info = ydl.process_ie_result({**entry, "id": video_id}, download=True)
+    paths = [d.get("filepath") for d in info.get("requested_downloads") or []]
+    if not paths or not paths[0] or not Path(paths[0]).is_file():
+        raise DownloadError("yt-dlp wrote no file")
+    return Path(paths[0]), info

@@ -1,23 +1,33 @@
-"""fetch: turn ``fetch.sources`` into data/videos/ and the videos/failures tables."""
+"""fetch: keep data/videos/ in step with ``fetch.sources``; write the manifest tables.
+
+Incremental by design: a source whose videos are all present is not even
+resolved again (no request at all), a new source downloads only its videos,
+and a removed source's videos are deleted so a dataset can forget a video.
+"""
 
 from __future__ import annotations
 
+import datetime
 import logging
 import shutil
-import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yt_dlp
+from yt_dlp.utils import DownloadError
 
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
-from framehound.fetch.download import Downloaded, Failed, download_source, ydl_options
-from framehound.fetch.ids import local_id
-from framehound.fetch.sources import classify, expand_local, resolve_pkg
+from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
+from framehound.fetch.ids import local_id, safe_id
+from framehound.fetch.selection import rejection
+from framehound.fetch.sources import SourceSpec, expand_local, parse_spec, read_url_list, resolve_pkg
+from framehound.fetch.store import VideoStore
 from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
 from framehound.progress import progress
@@ -25,97 +35,190 @@ from framehound.progress import progress
 log = logging.getLogger("framehound")
 
 
-def _local_files(entry: str, kind: str) -> list[Path]:
-    if kind == "pkg":
-        path = resolve_pkg(entry)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} does not exist")
-        return [path]
-    files = expand_local(entry)
-    if not files:
-        raise FileNotFoundError("no video files match this path")
-    return files
+@dataclass
+class Outcome:
+    """What one source yielded: video ids, failures and filter rejections."""
+
+    ids: list[str] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    rejections: list[dict[str, str]] = field(default_factory=list)
 
 
-def _copy_local(entry: str, kind: str, home: Path, seen: set[str]) -> Iterator[Downloaded | Failed]:
-    try:
-        files = _local_files(entry, kind)
-    except FileNotFoundError as exc:
-        yield Failed(entry, entry, str(exc))
-        return
-    for file in files:
-        digest = sha256_file(file)
-        video_id = local_id(file.stem, digest)
-        if video_id in seen:
-            continue
-        dest = home / f"{video_id}{file.suffix.lower()}"
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(file, tmp)
-        seen.add(video_id)
-        # The entry, not the resolved absolute path: outputs must not depend on
-        # where the package or repository happens to live on this machine.
-        origin = entry if kind == "pkg" else file.as_posix()
-        info = {"webpage_url": origin, "extractor": "local", "title": file.stem}
-        yield Downloaded(video_id, dest, info)
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _row(source: str, item: Downloaded, root: Path, home: Path) -> dict[str, Any]:
-    video = probe_video(item.path)
-    info = item.info
-    return {
-        "id": item.id,
-        "source": source,
-        "webpage_url": info.get("webpage_url") or info.get("original_url") or "",
-        "extractor": info.get("extractor_key") or info.get("extractor") or "",
-        "title": info.get("title") or "",
-        "uploader": info.get("uploader") or info.get("channel") or "",
-        "license": info.get("license") or "",
-        "duration": round(video.duration, 3),
-        "width": video.width,
-        "height": video.height,
-        "fps": video.fps,
-        "sha256": sha256_file(item.path),
-        "path": (root / item.path.relative_to(home)).as_posix(),
-    }
+class Fetcher:
+    """One fetch run: resolves sources, downloads missing videos concurrently."""
+
+    def __init__(self, fetch: dict[str, Any], store: VideoStore) -> None:
+        self.fetch = fetch
+        self.store = store
+        self.present = store.records()
+        self.options = ydl_options(fetch, store.temp)
+        self.pool = ThreadPoolExecutor(max_workers=fetch["concurrency"])
+        self.pending: list[tuple[SourceSpec, Outcome, str, Future]] = []
+        self.claimed: set[str] = set()
+        self.added = 0
+
+    def run_spec(self, spec: SourceSpec) -> Outcome:
+        outcome = Outcome()
+        if spec.kind in {"pkg", "local"}:
+            self._copy_local(spec, outcome)
+            return outcome
+        urls = read_url_list(spec.entry) if spec.kind == "urllist" else [spec.entry]
+        with yt_dlp.YoutubeDL(self.options) as ydl:
+            for url in urls:
+                self._resolve(ydl, spec, url, outcome)
+        return outcome
+
+    def _resolve(self, ydl: yt_dlp.YoutubeDL, spec: SourceSpec, url: str, outcome: Outcome) -> None:
+        taken = 0
+        for item in candidates(ydl, spec.entry, url, lambda info: rejection(info, self.fetch)):
+            if spec.max_videos is not None and taken >= spec.max_videos:
+                break
+            if isinstance(item, Failed):
+                outcome.failures.append(vars(item))
+                continue
+            if isinstance(item, Rejected):
+                outcome.rejections.append({"source": spec.entry, **vars(item)})
+                continue
+            base = safe_id(str(item.get("id") or item.get("webpage_url") or url))
+            taken += 1
+            for section in spec.sections or [None]:
+                video_id = base if section is None else safe_id(f"{base}-s{section[0]:g}-{section[1]:g}")
+                outcome.ids.append(video_id)
+                if video_id in self.present or video_id in self.claimed:
+                    continue
+                self.claimed.add(video_id)
+                future = self.pool.submit(download, self.options, item, video_id, section)
+                self.pending.append((spec, outcome, video_id, future))
+
+    def _copy_local(self, spec: SourceSpec, outcome: Outcome) -> None:
+        try:
+            files = [resolve_pkg(spec.entry)] if spec.kind == "pkg" else expand_local(spec.entry)
+        except FileNotFoundError as exc:
+            files, problem = [], str(exc)
+        else:
+            problem = "no video files match this path"
+        files = [f for f in files if f.is_file()]
+        if not files:
+            outcome.failures.append({"source": spec.entry, "target": spec.entry, "reason": problem})
+            return
+        for file in files[: spec.max_videos]:
+            video_id = local_id(file.stem, sha256_file(file))
+            outcome.ids.append(video_id)
+            if video_id in self.present or video_id in self.claimed:
+                continue
+            self.claimed.add(video_id)
+            copy = self.store.temp / f"{video_id}{file.suffix.lower()}"
+            shutil.copyfile(file, copy)
+            # The entry, not the resolved absolute path: outputs must not depend
+            # on where the package or repository lives on this machine.
+            origin = spec.entry if spec.kind == "pkg" else file.as_posix()
+            self._commit(spec, outcome, video_id, copy, {"webpage_url": origin, "extractor": "local",
+                                                           "title": file.stem})
+
+    def _commit(self, spec: SourceSpec, outcome: Outcome, video_id: str, media: Path, info: dict) -> None:
+        """Probe, apply the duration filter on the real file, and add to the store."""
+        try:
+            video = probe_video(media)
+        except FramehoundError as exc:
+            media.unlink()
+            outcome.ids.remove(video_id)
+            outcome.failures.append({"source": spec.entry, "target": video_id, "reason": f"corrupt video: {exc}"})
+            return
+        rejected = rejection({"duration": video.duration}, self.fetch) if not spec.sections else None
+        if rejected:
+            media.unlink()
+            outcome.ids.remove(video_id)
+            outcome.rejections.append({"source": spec.entry, "target": video_id, "rule": rejected[0],
+                                       "value": rejected[1]})
+            return
+        record = {
+            "id": video_id, "webpage_url": info.get("webpage_url") or info.get("original_url") or "",
+            "extractor": info.get("extractor_key") or info.get("extractor") or "",
+            "title": info.get("title") or "", "uploader": info.get("uploader") or "",
+            "channel": info.get("channel") or "", "license": info.get("license") or "",
+            "upload_date": info.get("upload_date") or "", "duration": round(video.duration, 3),
+            "width": video.width, "height": video.height, "fps": video.fps,
+            "sha256": sha256_file(media), "fetched_at": _now(),
+        }
+        self.store.add(video_id, media, record)
+        self.added += 1
+        self.present[video_id] = self.store.records()[video_id]
+
+    def finish_downloads(self) -> None:
+        for spec, outcome, video_id, future in progress(self.pending, desc="fetch", unit="video"):
+            try:
+                media, info = future.result()
+            except DownloadError as exc:
+                outcome.ids.remove(video_id)
+                outcome.failures.append({"source": spec.entry, "target": video_id, "reason": reason(exc)})
+                continue
+            self._commit(spec, outcome, video_id, media, info)
+        self.pool.shutdown()
+
+
+def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: dict, root: Path) -> pd.DataFrame:
+    """One row per wanted video; its source is the first spec listing it, tags are merged."""
+    rows: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        for video_id in outcomes[spec.key()].ids:
+            if video_id not in records:
+                continue
+            row = rows.setdefault(video_id, {**records[video_id], "source": spec.entry, "tags": set(),
+                                             "path": (root / records[video_id]["file"]).as_posix()})
+            row["tags"].update(spec.tags)
+    for row in rows.values():
+        row["tags"] = ";".join(sorted(row["tags"]))
+    return pd.DataFrame(list(rows.values())) if rows else tables.empty(tables.VIDEOS)
 
 
 def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> str:
-    """Fetch every source into ``videos_dir``; write videos.csv and failures.csv.
+    """Bring ``videos_dir`` in step with the sources; write videos.csv, failures.csv, rejected.csv.
 
-    Raises FramehoundError (leaving the previous outputs untouched) only when
-    no video at all could be fetched.
+    Fails (after keeping whatever was downloaded, for the next run) when fewer
+    than ``fetch.min_success`` videos are available.
     """
-    rows: list[dict[str, Any]] = []
-    failures: list[dict[str, str]] = []
-    seen: set[str] = set()
-    with atomic_path(videos_dir, directory=True) as home, \
-            atomic_path(tables_dir, directory=True) as table_home, \
-            tempfile.TemporaryDirectory(dir=videos_dir.parent, prefix=".ytdlp-") as scratch:
-        options = ydl_options(fetch, home, Path(scratch))
-        with yt_dlp.YoutubeDL(options) as ydl:
-            for entry in progress(fetch["sources"], desc="fetch", unit="source"):
-                kind = classify(entry).kind
-                items = (_copy_local(entry, kind, home, seen) if kind in {"pkg", "local"}
-                         else download_source(ydl, entry, seen))
-                for item in items:
-                    if isinstance(item, Failed):
-                        log.warning("failed %s: %s", item.target, item.reason)
-                        failures.append(vars(item))
-                        continue
-                    try:
-                        rows.append(_row(entry, item, videos_dir, home))
-                    except FramehoundError as exc:
-                        item.path.unlink()
-                        seen.discard(item.id)
-                        failures.append(vars(Failed(entry, item.id, f"corrupt video: {exc}")))
-        if not rows:
-            first = failures[0]["reason"] if failures else "no sources"
-            raise FramehoundError(
-                f"fetch.sources: no video could be fetched from {len(fetch['sources'])} "
-                f"source(s); first failure: {first}"
-            )
-        tables.write_table(pd.DataFrame(rows), table_home / "videos.csv", tables.VIDEOS)
-        failure_frame = pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
-        tables.write_table(failure_frame, table_home / "failures.csv", tables.FAILURES)
-    total = sum(r["duration"] for r in rows)
-    return f"{len(rows)} videos ({total / 60:.1f} min), {len(failures)} failed"
+    specs = [parse_spec(raw) for raw in fetch["sources"]]
+    store = VideoStore(videos_dir)
+    store.clean()
+    fetcher = Fetcher(fetch, store)
+    outcomes: dict[str, Outcome] = {}
+    for spec in progress(specs, desc="resolve", unit="source"):
+        saved = store.resolution(spec.key())
+        if (spec.kind not in {"pkg", "local"} and saved and not saved["failures"]
+                and all(i in fetcher.present for i in saved["ids"])):
+            outcomes[spec.key()] = Outcome(saved["ids"], [], saved["rejections"])
+            continue
+        outcomes[spec.key()] = fetcher.run_spec(spec)
+    fetcher.finish_downloads()
+    for key, outcome in outcomes.items():
+        store.save_resolution(key, vars(outcome))
+    store.prune_resolutions(set(outcomes))
+    wanted = {i for o in outcomes.values() for i in o.ids}
+    removed = sorted(set(store.records()) - wanted)
+    for video_id in removed:
+        store.remove(video_id)
+    store.finish()
+    manifest = _manifest(specs, outcomes, store.records(), videos_dir)
+    failures = [f for o in outcomes.values() for f in o.failures]
+    rejections = [r for o in outcomes.values() for r in o.rejections]
+    for failure in failures:
+        log.warning("failed %s: %s", failure["target"], failure["reason"])
+    if len(manifest) < fetch["min_success"]:
+        first = failures[0]["reason"] if failures else "every video was rejected by the filters"
+        raise FramehoundError(f"fetch.sources: {len(manifest)} video(s) fetched, fetch.min_success is "
+                              f"{fetch['min_success']}; first failure: {first}")
+    with atomic_path(tables_dir, directory=True) as staging:
+        tables.write_table(manifest, staging / "videos.csv", tables.VIDEOS)
+        tables.write_table(pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES),
+                           staging / "failures.csv", tables.FAILURES)
+        tables.write_table(pd.DataFrame(rejections) if rejections else tables.empty(tables.REJECTIONS),
+                           staging / "rejected.csv", tables.REJECTIONS)
+    by_rule = Counter(r["rule"] for r in rejections)
+    rules = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items())) or "none"
+    total = manifest["duration"].sum() if len(manifest) else 0
+    return (f"{len(manifest)} videos ({total / 60:.1f} min; {fetcher.added} new, {len(removed)} removed), "
+            f"{len(failures)} failed, rejected by filters: {rules}")

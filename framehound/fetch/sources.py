@@ -1,53 +1,131 @@
 """What a ``fetch.sources`` entry is, decided before anything is downloaded.
 
-Accepted: http(s) URLs, yt-dlp search prefixes (``ytsearch10:dogs``),
-``pkg:<module>/<path>`` files shipped inside an installed Python package (how
-the default config reaches its offline sample footage), and local paths,
-folders or globs. Any other scheme (``file://``, ``ftp://``) is refused so a
-params file can never make yt-dlp read arbitrary local files through a URL.
+An entry is a string or a mapping ``{source, max_videos, sections, tags}``.
+Accepted sources: http(s) URLs (videos, playlists, channels), yt-dlp search
+prefixes (``ytsearch10:dogs``), ``pkg:<module>/<path>`` files shipped inside an
+installed Python package (how the default config reaches its offline sample
+footage), local files, folders or globs, and ``.txt`` files listing URLs one a
+line. Any other scheme (``file://``, ``ftp://``) is refused, so a params file
+can never make yt-dlp read arbitrary local files through a URL.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib.util
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SEARCH = re.compile(r"^[a-z]*search[a-z]*(\d+|all)?:.+", re.IGNORECASE)
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
+SPEC_KEYS = {"source", "max_videos", "sections", "tags"}
+TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)$")
 
 
 @dataclass(frozen=True)
-class Source:
-    """A classified source entry: ``kind`` is url, search, pkg or local."""
+class SourceSpec:
+    """One source with its options; ``kind`` is url, search, pkg, urllist or local."""
 
     entry: str
     kind: str
+    max_videos: int | None = None
+    sections: tuple[tuple[float, float], ...] = ()
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def key(self) -> str:
+        """Stable hash of the entry and the options that change what it yields."""
+        payload = json.dumps([self.entry, self.max_videos, self.sections], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def classify(entry: str) -> Source:
-    """Kind of a source entry (no validation: see ``source_problem``)."""
+def classify(entry: str) -> str:
+    """Kind of a source string (validation: see ``parse_spec``)."""
     if entry.startswith(("http://", "https://")):
-        return Source(entry, "url")
+        return "url"
     if entry.startswith("pkg:"):
-        return Source(entry, "pkg")
+        return "pkg"
     if SEARCH.match(entry):
-        return Source(entry, "search")
-    return Source(entry, "local")
+        return "search"
+    if entry.lower().endswith(".txt"):
+        return "urllist"
+    return "local"
 
 
-def source_problem(entry: str) -> str | None:
-    """Why ``entry`` is not an acceptable source, or None."""
+def parse_time(text: str) -> float:
+    """Seconds from ``SS``, ``MM:SS`` or ``HH:MM:SS`` (fractions allowed)."""
+    match = TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"bad time {text!r} (use SS, MM:SS or HH:MM:SS)")
+    parts = [float(p) for p in match.groups() if p is not None]
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def parse_section(text: str) -> tuple[float, float]:
+    """``"1:00-3:00"`` -> (60.0, 180.0)."""
+    start, sep, end = str(text).partition("-")
+    if not sep:
+        raise ValueError(f"bad section {text!r} (use START-END, e.g. 1:00-3:00)")
+    lo, hi = parse_time(start), parse_time(end)
+    if hi <= lo:
+        raise ValueError(f"section {text!r} ends before it starts")
+    return lo, hi
+
+
+def _string_problem(entry: str) -> str | None:
     if SCHEME.match(entry) and not entry.startswith(("http://", "https://")):
         return "only http(s) URLs, yt-dlp search prefixes, pkg: resources and local paths are accepted"
     if entry.startswith("pkg:") and not re.fullmatch(r"pkg:[A-Za-z_][\w.]*/[^\0]+", entry):
         return "expected pkg:<module>/<path inside the package>"
     if "\0" in entry:
         return "contains a NUL character"
+    return None
+
+
+def parse_spec(raw: Any) -> SourceSpec:
+    """A SourceSpec from a params entry; ValueError says what is wrong."""
+    if isinstance(raw, str):
+        raw = {"source": raw}
+    if not isinstance(raw, dict) or not isinstance(raw.get("source"), str) or not raw["source"].strip():
+        raise ValueError("must be a string or a mapping with a 'source' string")
+    unknown = sorted(set(raw) - SPEC_KEYS)
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r} (expected {', '.join(sorted(SPEC_KEYS))})")
+    problem = _string_problem(raw["source"])
+    if problem:
+        raise ValueError(problem)
+    max_videos = raw.get("max_videos")
+    if max_videos is not None and (isinstance(max_videos, bool) or not isinstance(max_videos, int) or max_videos < 1):
+        raise ValueError(f"max_videos must be a positive integer, got {max_videos!r}")
+    tags = raw.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ValueError("tags must be a list of strings")
+    sections = tuple(parse_section(s) for s in raw.get("sections") or [])
+    return SourceSpec(raw["source"], classify(raw["source"]), max_videos, sections, tuple(tags))
+
+
+def sources_problem(value: Any) -> str | None:
+    """Why ``fetch.sources`` is unusable, or None (for params validation)."""
+    if not isinstance(value, list) or not value:
+        return "must list at least one source"
+    seen: set[tuple] = set()
+    for index, raw in enumerate(value):
+        label = raw if isinstance(raw, str) else (raw.get("source") if isinstance(raw, dict) else raw)
+        try:
+            spec = parse_spec(raw)
+        except ValueError as exc:
+            return f"[{index}] {label!r}: {exc}"
+        if (spec.entry, spec.sections) in seen:
+            return f"[{index}] {label!r}: listed twice"
+        seen.add((spec.entry, spec.sections))
     return None
 
 
@@ -74,3 +152,9 @@ def expand_local(entry: str) -> list[Path]:
     else:
         found = [Path(p) for p in glob.glob(os.path.expanduser(entry), recursive=True)]
     return sorted(p for p in found if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def read_url_list(path: str) -> list[str]:
+    """URLs of a text file, one a line; blank lines and ``#`` comments skipped."""
+    lines = Path(os.path.expanduser(path)).read_text(encoding="utf-8").splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]

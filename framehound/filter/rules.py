@@ -1,12 +1,28 @@
-"""Keep frames that show a requested class well enough; renumber the classes."""
+"""Which boxes become labels and which frames enter the dataset.
+
+Rules run in a fixed order and each rejection is counted under the first
+rule that rejects it, so the metrics say exactly what each threshold costs.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from framehound.errors import FramehoundError
+
+BORDER_PX = 1.0  # a box within this distance of an edge is cut by the frame
+
+
+@dataclass
+class Selection:
+    labels: pd.DataFrame       # kept boxes (LABELS columns)
+    frames: pd.DataFrame       # kept frames, positives and negatives (FRAMES columns)
+    negatives: int             # how many kept frames are background images
+    rejected: dict[str, int]   # rule -> boxes or frames it rejected
 
 
 def class_indices(requested: list[str], names: list[str]) -> dict[str, int]:
@@ -23,22 +39,53 @@ def class_indices(requested: list[str], names: list[str]) -> dict[str, int]:
     return {name: index for index, name in enumerate(requested)}
 
 
-def select_labels(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any],
-                  names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Labels (kept boxes) and the frames they belong to.
-
-    A box is kept when its class is requested, its confidence reaches
-    ``min_confidence`` and its area is at least ``min_box_area`` of the frame.
-    A frame is kept when at least one of its boxes is.
-    """
-    indices = class_indices(params["classes"], names)
-    boxes = detections.merge(frames[["frame_id", "video_id", "width", "height"]], on="frame_id")
+def _box_rules(boxes: pd.DataFrame, params: dict[str, Any]) -> list[tuple[str, pd.Series]]:
+    """(rule name, mask of boxes it rejects), in the order they apply."""
     area = ((boxes["x_max"] - boxes["x_min"]) * (boxes["y_max"] - boxes["y_min"])
             / (boxes["width"] * boxes["height"]))
-    keep = (boxes["class_name"].isin(indices)
-            & (boxes["confidence"] >= params["min_confidence"])
-            & (area >= params["min_box_area"]))
-    labels = boxes[keep].copy()
+    rules = [
+        ("low_confidence", boxes["confidence"] < params["min_confidence"]),
+        ("small_box", area < params["min_box_area"]),
+        ("large_box", area > params["max_box_area"]),
+    ]
+    if params["drop_border_boxes"]:
+        cut = ((boxes["x_min"] <= BORDER_PX) | (boxes["y_min"] <= BORDER_PX)
+               | (boxes["x_max"] >= boxes["width"] - BORDER_PX) | (boxes["y_max"] >= boxes["height"] - BORDER_PX))
+        rules.append(("border_box", cut))
+    return rules
+
+
+def _negatives(frames: pd.DataFrame, boxes: pd.DataFrame, positives: int, params: dict[str, Any]) -> pd.DataFrame:
+    """Background frames: no requested class above the negative bar, sampled with the seed."""
+    wanted = round(params["negatives_ratio"] * positives)
+    if wanted == 0:
+        return frames.iloc[0:0]
+    busy = boxes.loc[boxes["confidence"] >= params["negative_max_confidence"], "frame_id"]
+    candidates = frames[~frames["frame_id"].isin(busy)].sort_values("frame_id")
+    rng = np.random.default_rng(params["seed"])
+    chosen = rng.choice(len(candidates), size=min(wanted, len(candidates)), replace=False)
+    return candidates.iloc[np.sort(chosen)]
+
+
+def select(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any], names: list[str]) -> Selection:
+    """Apply the box rules, then the frame rules, then add negatives."""
+    indices = class_indices(params["classes"], names)
+    boxes = detections[detections["class_name"].isin(indices)].merge(
+        frames[["frame_id", "video_id", "width", "height"]], on="frame_id")
+    rejected: dict[str, int] = {}
+    alive = pd.Series(True, index=boxes.index)
+    for rule, mask in _box_rules(boxes, params):
+        rejected[rule] = int((alive & mask).sum())
+        alive &= ~mask
+    labels = boxes[alive].copy()
     labels["class_index"] = labels["class_name"].map(indices).astype("int64")
-    kept_frames = frames[frames["frame_id"].isin(labels["frame_id"])]
-    return labels, kept_frames
+    crowded = pd.Series(dtype=object)
+    if params["max_boxes_per_frame"] is not None:
+        counts = labels["frame_id"].value_counts()
+        crowded = counts.index[counts > params["max_boxes_per_frame"]]
+        labels = labels[~labels["frame_id"].isin(crowded)]
+    rejected["too_many_boxes"] = len(crowded)
+    positives = frames[frames["frame_id"].isin(labels["frame_id"])]
+    negatives = _negatives(frames[~frames["frame_id"].isin(crowded)], boxes, len(positives), params)
+    kept = pd.concat([positives, negatives]).sort_values("frame_id")
+    return Selection(labels, kept, len(negatives), rejected)

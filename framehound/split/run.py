@@ -1,4 +1,4 @@
-"""split: data/dataset/ and metrics/dataset.json from the filtered frames."""
+"""split: data/dataset/, metrics/dataset.json and plot data from the filtered frames."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
 from framehound.split.assign import SPLITS, assign_videos
-from framehound.split.export import write_dataset, write_metrics
+from framehound.split.attribution import write_attribution
+from framehound.split.export import write_dataset
+from framehound.split.metrics import dataset_metrics, plot_tables, write_metrics, write_plots
 
 log = logging.getLogger("framehound")
 
 
-def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path,
-              dataset_dir: Path, metrics_path: Path) -> str:
+def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, videos_csv: Path,
+              dataset_dir: Path, metrics_path: Path, plots_dir: Path) -> str:
     """Assign videos to splits and write the dataset atomically."""
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
@@ -28,8 +30,12 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path,
     ratios = {s: params[s] for s in SPLITS}
     split_of = assign_videos(frames.groupby("video_id").size().to_dict(), ratios, params["seed"])
     with atomic_path(dataset_dir, directory=True) as staging:
-        metrics = write_dataset(staging, frames, labels, split_of, classes)
+        write_dataset(staging, frames, labels, split_of, classes, params["formats"])
+        write_attribution(staging / "attribution.csv", frames, split_of,
+                          tables.read_table(videos_csv, tables.VIDEOS))
+    metrics = dataset_metrics(frames, labels, split_of, classes)
     write_metrics(metrics_path, metrics)
+    write_plots(plots_dir, plot_tables(frames, labels, classes))
     images = metrics["images"]
     empty = [s for s in SPLITS if ratios[s] > 0 and images[s] == 0]
     if empty:

@@ -1,0 +1,1 @@
+"""``framehound diff``: what changed in data/dataset/ between two revisions, read without a checkout."""

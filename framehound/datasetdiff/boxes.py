@@ -1,0 +1,75 @@
+"""Match the boxes of one frame across two revisions: added, removed, moved, re-classed.
+
+Boxes are compared by class *name*: obj.names may be renumbered between
+revisions, so the same object can carry a different index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Box:
+    """A labeled box, corners normalized to the image (0..1)."""
+
+    name: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+
+
+@dataclass
+class FrameChanges:
+    """Class names of the boxes that changed in one frame; ``reclassed`` holds (old, new) names."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    reclassed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.moved or self.reclassed)
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 when either has no area)."""
+    width = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
+    height = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a.x_max - a.x_min) * (a.y_max - a.y_min) + (b.x_max - b.x_min) * (b.y_max - b.y_min) - inter
+    return inter / union
+
+
+def match_boxes(old: list[Box], new: list[Box], iou_min: float, moved_iou: float) -> FrameChanges:
+    """Pair boxes greedily by IoU (>= ``iou_min``), same-class pairs first.
+
+    Same-class first because overlapping objects of different classes (a
+    person on a bicycle) often overlap by more than ``iou_min``: a box that
+    still has a same-class partner was not re-classed. A same-class pair below
+    ``moved_iou`` is a moved box; unpaired boxes were removed or added.
+    """
+    changes = FrameChanges()
+    free_old, free_new = set(range(len(old))), set(range(len(new)))
+    for same_class in (True, False):
+        pairs = sorted(
+            (-iou(old[i], new[j]), i, j)
+            for i in free_old for j in free_new if (old[i].name == new[j].name) == same_class
+        )
+        for negative_iou, i, j in pairs:
+            if -negative_iou < iou_min:
+                break
+            if i not in free_old or j not in free_new:
+                continue
+            free_old.remove(i)
+            free_new.remove(j)
+            if not same_class:
+                changes.reclassed.append((old[i].name, new[j].name))
+            elif -negative_iou < moved_iou:
+                changes.moved.append(old[i].name)
+    changes.removed = [old[i].name for i in sorted(free_old)]
+    changes.added = [new[j].name for j in sorted(free_new)]
+    return changes

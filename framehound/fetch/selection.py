@@ -1,0 +1,34 @@
+"""Filters on video metadata, evaluated before any media is downloaded."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def rejection(info: dict[str, Any], fetch: dict[str, Any]) -> tuple[str, str] | None:
+    """(rule, value) of the first filter that rejects ``info``, or None to keep it.
+
+    Missing metadata passes every filter except the license filter: a
+    Creative-Commons-only dataset must not take a video whose license is
+    unknown. Duration is checked again on the downloaded file.
+    """
+    duration = info.get("duration")
+    if duration is not None:
+        if fetch["min_duration"] is not None and duration < fetch["min_duration"]:
+            return "min_duration", f"{duration:g}s"
+        if fetch["max_duration"] is not None and duration > fetch["max_duration"]:
+            return "max_duration", f"{duration:g}s"
+    if not fetch["allow_live"] and (info.get("is_live") or info.get("live_status") in {"is_live", "is_upcoming"}):
+        return "live", str(info.get("live_status") or "is_live")
+    if fetch["licenses"]:
+        license_text = str(info.get("license") or "")
+        if not any(re.search(pattern, license_text, re.IGNORECASE) for pattern in fetch["licenses"]):
+            return "license", license_text or "unknown"
+    date = info.get("upload_date")
+    if date:
+        if fetch["upload_date_after"] is not None and str(date) < str(fetch["upload_date_after"]):
+            return "upload_date_after", str(date)
+        if fetch["upload_date_before"] is not None and str(date) > str(fetch["upload_date_before"]):
+            return "upload_date_before", str(date)
+    return None

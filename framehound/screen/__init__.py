@@ -1,0 +1,1 @@
+"""The screen stage: drop near-duplicate and blurry frames before detection."""

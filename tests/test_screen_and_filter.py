@@ -1,0 +1,112 @@
+"""Frames worth labeling: no near-duplicates, no blur, boxes within the rules, some negatives."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.filter.rules import select
+from framehound.screen.quality import dhash, near_duplicates, sharpness
+from framehound.screen.run import screen_frames
+
+NAMES = ["person", "bicycle", "car", "dog"]
+FILTER = {"classes": ["person", "car"], "min_confidence": 0.5, "min_box_area": 0.01, "max_box_area": 0.9,
+          "max_boxes_per_frame": None, "drop_border_boxes": False, "dedup_distance": 4, "min_sharpness": 10,
+          "negatives_ratio": 0.0, "negative_max_confidence": 0.1, "seed": 0}
+
+
+def _frames_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
+
+
+def test_a_still_shot_is_kept_once_and_a_blurred_frame_not_at_all(tmp_path, bikes):
+    rows = extract_frames(bikes, "bikes", tmp_path / "f", ExtractSettings(fps=1, max_frames=10, max_side=640,
+                                                                          qscale=2))
+    still = tmp_path / "still"
+    still.mkdir()
+    image = cv2.imread(str(rows[5]["path"]))
+    for t in range(3):  # the same shot three times, re-encoded with different quality
+        cv2.imwrite(str(still / f"s_{t}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 95 - 10 * t])
+    cv2.imwrite(str(still / "s_3.jpg"), cv2.GaussianBlur(image, (31, 31), 15))
+    frames = _frames_table(rows + [{"frame_id": f"still_{t}", "video_id": "still", "t_ms": t,
+                                    "path": still / f"s_{t}.jpg", "width": 640, "height": 272} for t in range(4)])
+    quality = screen_frames(frames, FILTER).set_index("frame_id")["rejected_by"]
+    assert quality[["still_0", "still_1", "still_2", "still_3"]].tolist() == ["", "duplicate", "duplicate", "blur"]
+    assert (quality[[r["frame_id"] for r in rows]] != "blur").all()
+
+
+def test_dedup_off_keeps_every_sharp_frame(tmp_path, bikes):
+    rows = extract_frames(bikes, "b", tmp_path, ExtractSettings(fps=4, max_frames=8, max_side=320, qscale=2))
+    quality = screen_frames(_frames_table(rows), {**FILTER, "dedup_distance": None})
+    assert set(quality["rejected_by"]) <= {"", "blur"}
+
+
+def test_dhash_sees_content_not_encoding():
+    rng = np.random.default_rng(0)
+    gray = cv2.GaussianBlur(rng.integers(0, 255, (120, 160), dtype=np.uint8), (9, 9), 3)
+    noisy = np.clip(gray + rng.normal(0, 2, gray.shape), 0, 255).astype(np.uint8)
+    other = cv2.flip(gray, 1)
+    distance = lambda a, b: bin(dhash(a) ^ dhash(b)).count("1")  # noqa: E731
+    assert distance(gray, noisy) <= 4 < distance(gray, other)
+    assert sharpness(gray) > sharpness(cv2.GaussianBlur(gray, (15, 15), 7))
+
+
+def test_near_duplicates_are_compared_with_every_kept_frame():
+    hashes = np.array([0b0000, 0b1111, 0b0001, 0b1110], dtype=np.uint64)
+    assert near_duplicates(hashes, 1).tolist() == [False, False, True, True]
+
+
+def _detections(boxes: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(boxes, columns=["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"])
+    frame["class_id"] = frame["class_name"].map(NAMES.index)
+    return frame
+
+
+FRAMES = pd.DataFrame({"frame_id": [f"v_{i}" for i in range(6)], "video_id": "v", "t_ms": range(6),
+                       "path": "", "width": 100, "height": 100})
+
+
+def test_each_box_rule_counts_what_it_rejects():
+    detections = _detections([
+        ("v_0", "person", 0.9, 10, 10, 50, 50),   # kept
+        ("v_0", "dog", 0.9, 10, 10, 50, 50),      # not requested: not a label, not a rejection
+        ("v_1", "car", 0.4, 10, 10, 50, 50),      # low confidence
+        ("v_2", "car", 0.9, 10, 10, 15, 15),      # small: 0.25% of the frame
+        ("v_3", "car", 0.9, 0, 0, 100, 100),      # large
+        ("v_4", "person", 0.9, 0, 20, 30, 60),    # touches the left border
+    ])
+    kept = select(detections, FRAMES, FILTER, NAMES)
+    assert kept.labels["frame_id"].tolist() == ["v_0", "v_4"]
+    assert kept.rejected == {"low_confidence": 1, "small_box": 1, "large_box": 1, "too_many_boxes": 0}
+    border = select(detections, FRAMES, {**FILTER, "drop_border_boxes": True}, NAMES)
+    assert border.labels["frame_id"].tolist() == ["v_0"] and border.rejected["border_box"] == 1
+    assert kept.labels["class_index"].tolist() == [0, 0]
+
+
+def test_a_crowded_frame_is_dropped_whole():
+    detections = _detections([("v_0", "person", 0.9, 10 * i, 10, 10 * i + 9, 50) for i in range(4)]
+                             + [("v_1", "car", 0.9, 10, 10, 50, 50)])
+    kept = select(detections, FRAMES, {**FILTER, "max_boxes_per_frame": 3}, NAMES)
+    assert kept.frames["frame_id"].tolist() == ["v_1"]
+    assert kept.rejected["too_many_boxes"] == 1
+
+
+def test_negatives_are_frames_without_any_requested_class():
+    detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_1", "car", 0.2, 10, 10, 50, 50),
+                              ("v_2", "dog", 0.9, 10, 10, 50, 50)])
+    kept = select(detections, FRAMES, {**FILTER, "negatives_ratio": 2.0}, NAMES)
+    negatives = set(kept.frames["frame_id"]) - {"v_0"}
+    assert kept.negatives == 2 and len(negatives) == 2
+    assert "v_1" not in negatives  # a car at 0.2 is too likely a missed label
+    assert negatives <= {"v_2", "v_3", "v_4", "v_5"}
+    again = select(detections, FRAMES, {**FILTER, "negatives_ratio": 2.0}, NAMES)
+    assert again.frames["frame_id"].tolist() == kept.frames["frame_id"].tolist()
+
+
+@pytest.mark.parametrize(("ratio", "expected"), [(0.0, 0), (1.0, 1), (3.0, 3)])
+def test_negatives_follow_the_ratio(ratio, expected):
+    detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50)])
+    assert select(detections, FRAMES, {**FILTER, "negatives_ratio": ratio}, NAMES).negatives == expected

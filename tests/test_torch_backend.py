@@ -1,0 +1,250 @@
+"""The torch backend is a drop-in for OpenCV DNN: same rows, same detections, on real footage."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from framehound.darknet.cfg import parse_cfg
+from framehound.darknet.torch_model import ConvSpec, build_darknet, plan_layers
+from framehound.detect.opencv_dnn import OpenCVDetector
+from framehound.detect.postprocess import Boxes, decode, nms_per_class
+from framehound.detect.torch_backend import TorchDetector, import_torch
+from framehound.errors import FramehoundError
+from framehound.extract.frames import ExtractSettings, extract_frames
+
+SIZE = 416
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory, bikes: Path) -> list[np.ndarray]:
+    """20 real street frames, as BGR arrays."""
+    rows = extract_frames(bikes, "bikes", tmp_path_factory.mktemp("frames"),
+                          ExtractSettings(fps=2, max_frames=20, max_side=640, qscale=2))
+    return [cv2.imread(str(row["path"])) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def torch_detector(model_dir: Path) -> TorchDetector:
+    return TorchDetector(model_dir, SIZE, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def batch(images: list[np.ndarray], torch_detector: TorchDetector) -> np.ndarray:
+    return np.stack([torch_detector.preprocess(image) for image in images])
+
+
+@pytest.fixture(scope="module")
+def torch_rows(torch_detector: TorchDetector, batch: np.ndarray) -> list[np.ndarray]:
+    return torch_detector.infer(batch)
+
+
+@pytest.fixture(scope="module")
+def opencv_rows(model_dir: Path, batch: np.ndarray) -> list[np.ndarray]:
+    return OpenCVDetector(model_dir, SIZE).infer(batch)
+
+
+def _detections(rows: np.ndarray, width: int, height: int) -> Boxes:
+    return nms_per_class(decode([rows], width, height, conf_floor=0.1), 0.45)
+
+
+def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    top_left = np.maximum(box[:2], others[:, :2])
+    bottom_right = np.minimum(box[2:], others[:, 2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    area = np.prod(box[2:] - box[:2])
+    return inter / (area + np.prod(others[:, 2:] - others[:, :2], axis=1) - inter)
+
+
+def _unmatched(found: Boxes, reference: Boxes) -> list[str]:
+    """Boxes of ``found`` (confidence >= 0.2) with no same-class twin in ``reference``."""
+    missing = []
+    for cls, conf, box in zip(found.class_id, found.confidence, found.xyxy, strict=True):
+        if conf < 0.2:
+            continue
+        same = reference.class_id == cls
+        twins = (_iou(box, reference.xyxy[same]) >= 0.95) & (np.abs(reference.confidence[same] - conf) <= 0.02)
+        if not twins.any():
+            missing.append(f"class {cls} conf {conf:.3f} at {box.round(1).tolist()}")
+    return missing
+
+
+def test_name_says_what_runs(torch_detector: TorchDetector) -> None:
+    assert torch_detector.name == "torch-cpu-fp32"  # half=True applies on CUDA only
+
+
+def test_preprocessing_is_opencvs_blob(images: list[np.ndarray], torch_detector: TorchDetector) -> None:
+    blob = cv2.dnn.blobFromImage(images[0], 1 / 255.0, (SIZE, SIZE), swapRB=True, crop=False)[0]
+    np.testing.assert_array_equal(torch_detector.preprocess(images[0]), blob)
+
+
+def test_raw_rows_match_opencv_row_for_row(torch_rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
+    assert [r.shape for r in torch_rows] == [r.shape for r in opencv_rows] == [(2535, 85)] * 20
+    np.testing.assert_allclose(np.stack(torch_rows), np.stack(opencv_rows), rtol=0, atol=1e-4)
+
+
+def test_detections_match_opencv(images: list[np.ndarray], torch_rows: list[np.ndarray],
+                                 opencv_rows: list[np.ndarray]) -> None:
+    found = 0
+    for image, ours, theirs in zip(images, torch_rows, opencv_rows, strict=True):
+        height, width = image.shape[:2]
+        torch_boxes, opencv_boxes = _detections(ours, width, height), _detections(theirs, width, height)
+        assert _unmatched(opencv_boxes, torch_boxes) == []
+        assert _unmatched(torch_boxes, opencv_boxes) == []
+        found += int((opencv_boxes.confidence >= 0.2).sum())
+    assert found >= 20  # the comparison is not vacuous
+
+
+def test_batch_size_does_not_change_outputs(torch_detector: TorchDetector, batch: np.ndarray) -> None:
+    together = torch_detector.infer(batch[:16])
+    one_by_one = [torch_detector.infer(batch[i:i + 1])[0] for i in range(16)]
+    np.testing.assert_allclose(np.stack(together), np.stack(one_by_one), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda data: data[:-1000], "truncated"),
+    (lambda data: data + bytes(8), "longer than the cfg describes"),
+])
+def test_weights_that_do_not_fit_the_cfg_are_a_clear_error(tmp_path: Path, model_dir: Path, change,
+                                                           problem: str) -> None:
+    shutil.copy(model_dir / "model.cfg", tmp_path / "model.cfg")
+    (tmp_path / "model.weights").write_bytes(change((model_dir / "model.weights").read_bytes()))
+    with pytest.raises(FramehoundError, match=rf"^weights: file is {problem}: \d+ float32 parameters"):
+        TorchDetector(tmp_path, SIZE, device="cpu")
+
+
+def test_missing_torch_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    with pytest.raises(FramehoundError, match=r"pip install -r requirements-gpu.txt"):
+        import_torch()
+
+
+# Every layer kind of yolov3 / yolov4-tiny that the real yolov3-tiny lacks: mish, swish, relu,
+# grouped conv, a conv without BN, route groups, shortcut, scale_x_y, size-3 stride-1 pooling.
+SYNTHETIC_CFG = """
+[net]
+width=64
+height=64
+channels=3
+
+[convolutional]
+batch_normalize=1
+filters=16
+size=3
+stride=2
+pad=1
+activation=mish
+
+[convolutional]
+batch_normalize=1
+filters=16
+size=3
+stride=1
+pad=1
+groups=2
+activation=swish
+
+[route]
+layers=-1
+groups=2
+group_id=1
+
+[convolutional]
+batch_normalize=1
+filters=8
+size=3
+stride=1
+pad=1
+activation=relu
+
+[route]
+layers=-1,-2
+
+[shortcut]
+from=-4
+activation=leaky
+
+[maxpool]
+size=2
+stride=2
+
+[maxpool]
+size=3
+stride=1
+
+[convolutional]
+filters=18
+size=1
+stride=1
+pad=1
+activation=linear
+
+[yolo]
+mask=3,4,5
+anchors=4,6, 8,10, 12,16, 20,24, 30,28, 40,44
+classes=1
+num=6
+scale_x_y=1.05
+
+[route]
+layers=-3
+
+[upsample]
+stride=2
+
+[route]
+layers=-1,5
+
+[convolutional]
+batch_normalize=1
+filters=18
+size=1
+stride=1
+pad=1
+activation=logistic
+
+[yolo]
+mask=0,1,2
+anchors=4,6, 8,10, 12,16, 20,24, 30,28, 40,44
+classes=1
+num=6
+scale_x_y=1.1
+"""
+
+
+def _random_weights(cfg: str, rng: np.random.Generator) -> bytes:
+    """A Darknet 0.2 weights file for ``cfg`` with plausible values (positive BN variances)."""
+    parts = [np.array([0, 2, 0], np.int32).tobytes(), np.array([0], np.int64).tobytes()]
+    for conv in (layer for layer in plan_layers(parse_cfg(cfg)) if isinstance(layer, ConvSpec)):
+        n = conv.filters
+        fan_in = np.prod(conv.weight_shape[1:])
+        biases, kernel = rng.normal(0, 0.1, n), rng.normal(0, 1 / np.sqrt(fan_in), conv.weight_shape)
+        scales_means_variances = [rng.uniform(0.5, 1.5, n), rng.normal(0, 0.1, n), rng.uniform(0.5, 1.5, n)]
+        arrays = [biases, *scales_means_variances, kernel] if conv.batch_normalize else [biases, kernel]
+        parts += [a.astype(np.float32).tobytes() for a in arrays]
+    return b"".join(parts)
+
+
+def test_every_supported_layer_matches_opencv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    (tmp_path / "model.cfg").write_text(SYNTHETIC_CFG)
+    (tmp_path / "model.weights").write_bytes(_random_weights(SYNTHETIC_CFG, rng))
+    batch = rng.uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
+    ours = TorchDetector(tmp_path, 64, device="cpu").infer(batch)
+    theirs = OpenCVDetector(tmp_path, 64).infer(batch)
+    assert ours[0].shape == (16 * 16 * 3 + 32 * 32 * 3, 6)
+    np.testing.assert_allclose(np.stack(ours), np.stack(theirs), rtol=0, atol=1e-4)
+
+
+def test_weights_may_come_as_bytes_or_an_array(model_dir: Path) -> None:
+    cfg = (model_dir / "model.cfg").read_text()
+    data = (model_dir / "model.weights").read_bytes()
+    from_bytes, from_array = build_darknet(cfg, data), build_darknet(cfg, np.frombuffer(data, np.uint8))
+    assert all(a.equal(b) for a, b in zip(from_bytes.parameters(), from_array.parameters(), strict=True))
