@@ -76,11 +76,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         self.requests.append(("GET", self.path))
         if self.path.startswith("/slow/"):
-            data = (Path(self.directory) / self.path.removeprefix("/slow/")).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
+            data = self._start_mp4("/slow/")
             for start in range(0, len(data), 16384):
                 self.wfile.write(data[start:start + 16384])
                 self.wfile.flush()
@@ -88,11 +84,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                     time.sleep(0.5)
             return
         if self.path.startswith("/drop/"):
-            data = (Path(self.directory) / self.path.removeprefix("/drop/")).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
+            data = self._start_mp4("/drop/")
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.connection.close()
@@ -100,6 +92,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.headers.get("Range", "").startswith("bytes=") and self._send_range():
             return
         super().do_GET()
+
+    def _start_mp4(self, prefix: str) -> bytes:
+        """Send the 200 headers for the file behind ``prefix``; return its bytes."""
+        data = (Path(self.directory) / self.path.removeprefix(prefix)).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return data
 
     def _send_range(self) -> bool:
         """Answer ``Range: bytes=a-b`` with 206, as real video hosts do (ffmpeg seeks with it)."""

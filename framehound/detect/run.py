@@ -29,7 +29,7 @@ from framehound.darknet.cfg import read_names
 from framehound.detect.backend import Detector
 from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.cache import COLUMNS, cache_key, load_cache, save_cache
-from framehound.detect.postprocess import decode, nms_per_class
+from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.errors import FramehoundError
 from framehound.hashing import sha256_file
 from framehound.progress import progress
@@ -92,19 +92,35 @@ def _batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
         yield batch
 
 
-def _rows(frame: Frame, raw: np.ndarray, conf_floor: float, nms_threshold: float) -> pd.DataFrame:
-    boxes = nms_per_class(decode([raw], frame.width, frame.height, conf_floor), nms_threshold)
-    if not len(boxes):
-        return pd.DataFrame({"frame_sha256": [frame.sha256], "class_id": [-1], "confidence": [0.0],
-                             "x_min": [0.0], "y_min": [0.0], "x_max": [0.0], "y_max": [0.0]})
-    # float64 before rounding, so stored values are the short decimals.
-    return pd.DataFrame({
-        "frame_sha256": frame.sha256,
-        "class_id": boxes.class_id.astype(np.int64),
-        "confidence": boxes.confidence.astype(np.float64).round(5),
-        **{col: boxes.xyxy[:, i].astype(np.float64).round(2)
-           for i, col in enumerate(("x_min", "y_min", "x_max", "y_max"))},
-    })
+class _Rows:
+    """Detections accumulated as numpy chunks: one DataFrame at the end, not one per frame."""
+
+    def __init__(self) -> None:
+        self.hashes: list[np.ndarray] = []
+        self.class_ids: list[np.ndarray] = []
+        self.confidences: list[np.ndarray] = []
+        self.boxes: list[np.ndarray] = []
+
+    def add(self, frame: Frame, raw: np.ndarray, conf_floor: float, nms_threshold: float) -> None:
+        found = nms_per_class(decode([raw], frame.width, frame.height, conf_floor), nms_threshold)
+        if not len(found):  # a sentinel row: processed, nothing found
+            found = Boxes(np.array([-1], np.int32), np.zeros(1, np.float32), np.zeros((1, 4), np.float32))
+        self.hashes.append(np.full(len(found), frame.sha256, dtype=object))
+        self.class_ids.append(found.class_id)
+        self.confidences.append(found.confidence)
+        self.boxes.append(found.xyxy)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.hashes:
+            return pd.DataFrame({c: [] for c in COLUMNS})
+        # float64 before rounding, so stored values are the short decimals.
+        xyxy = np.concatenate(self.boxes).astype(np.float64).round(2)
+        return pd.DataFrame({
+            "frame_sha256": np.concatenate(self.hashes),
+            "class_id": np.concatenate(self.class_ids).astype(np.int64),
+            "confidence": np.concatenate(self.confidences).astype(np.float64).round(5),
+            **{col: xyxy[:, i] for i, col in enumerate(("x_min", "y_min", "x_max", "y_max"))},
+        })
 
 
 @dataclass
@@ -120,7 +136,7 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
     """Detections for the frames table, reusing ``cache`` rows by frame hash."""
     cache = cache if cache is not None else pd.DataFrame({c: [] for c in COLUMNS})
     known = frozenset(cache["frame_sha256"])
-    fresh: list[pd.DataFrame] = []
+    fresh = _Rows()
     hashes: list[tuple[str, str]] = []
     failures: list[dict[str, str]] = []
     inferred = 0
@@ -132,11 +148,13 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
         hashes.extend((f.frame_id, f.sha256) for f in batch)
         if batch[0].tensor is None:
             continue
-        outputs = detector.infer(np.stack([f.tensor for f in batch]))
-        fresh.extend(_rows(f, raw, conf_floor, nms_threshold) for f, raw in zip(batch, outputs, strict=True))
+        tensors = batch[0].tensor[np.newaxis] if len(batch) == 1 else np.stack([f.tensor for f in batch])
+        outputs = detector.infer(tensors)
+        for frame, raw in zip(batch, outputs, strict=True):
+            fresh.add(frame, raw, conf_floor, nms_threshold)
         inferred += len(batch)
     present = pd.DataFrame(hashes, columns=["frame_id", "frame_sha256"])
-    merged_cache = pd.concat([cache[cache["frame_sha256"].isin(present["frame_sha256"])], *fresh],
+    merged_cache = pd.concat([cache[cache["frame_sha256"].isin(present["frame_sha256"])], fresh.frame()],
                              ignore_index=True).drop_duplicates(["frame_sha256", *COLUMNS[1:]])
     detections = present.merge(merged_cache[merged_cache["class_id"] >= 0], on="frame_sha256")
     detections["class_id"] = detections["class_id"].astype(np.int64)
