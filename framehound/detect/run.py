@@ -65,7 +65,9 @@ def _load(detector: Detector, frame_id: str, path: str, known: frozenset[str]) -
 
 def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> Iterator[Frame]:
     """Frames in table order, loaded by a thread pool a bounded distance ahead."""
-    workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+    # One core is left to the network; on a GPU machine the rest decode JPEGs,
+    # which is the wall there (the network is far faster than decoding).
+    workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
     jobs = zip(frames["frame_id"], frames["path"], strict=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:

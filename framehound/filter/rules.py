@@ -23,6 +23,7 @@ class Selection:
     frames: pd.DataFrame       # kept frames, positives and negatives (FRAMES columns)
     negatives: int             # how many kept frames are background images
     rejected: dict[str, int]   # rule -> boxes or frames it rejected
+    proposed: pd.DataFrame     # boxes that passed the box rules, before frame rules: what a reviewer is shown
 
 
 def class_indices(requested: list[str], names: list[str]) -> dict[str, int]:
@@ -77,7 +78,7 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any
     for rule, mask in _box_rules(boxes, params):
         rejected[rule] = int((alive & mask).sum())
         alive &= ~mask
-    labels = boxes[alive].copy()
+    labels = proposed = boxes[alive].copy()
     labels["class_index"] = labels["class_name"].map(indices).astype("int64")
     crowded = pd.Series(dtype=object)
     if params["max_boxes_per_frame"] is not None:
@@ -88,4 +89,4 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any
     positives = frames[frames["frame_id"].isin(labels["frame_id"])]
     negatives = _negatives(frames[~frames["frame_id"].isin(crowded)], boxes, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
-    return Selection(labels, kept, len(negatives), rejected)
+    return Selection(labels, kept, len(negatives), rejected, proposed)

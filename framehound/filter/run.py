@@ -10,24 +10,31 @@ from framehound import tables
 from framehound.atomic import atomic_path, write_text
 from framehound.darknet.cfg import read_names
 from framehound.filter.rules import class_indices, select
+from framehound.review.apply import apply_decisions
+from framehound.review.decisions import DECISIONS_PATH
 
 
 def filter_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path,
-               detections_parquet: Path, out_dir: Path, metrics_path: Path) -> str:
-    """Apply the filter rules; write the kept labels and frames and the rejection counts."""
+               detections_parquet: Path, out_dir: Path, metrics_path: Path,
+               decisions_path: Path = DECISIONS_PATH) -> str:
+    """Apply the filter rules, then people's decisions; write the kept labels and frames and the counts.
+
+    Frame paths in ``frames_parquet`` are relative to the working directory (the repository root).
+    """
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     class_indices(params["classes"], names)  # fail on a bad class before reading tables
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     detections = tables.read_table(detections_parquet, tables.DETECTIONS)
-    selection = select(detections, frames, params, names)
+    selection, review = apply_decisions(select(detections, frames, params, names), frames, decisions_path,
+                                        params["classes"])
     with atomic_path(out_dir, directory=True) as staging:
         tables.write_table(selection.labels, staging / "labels.parquet", tables.LABELS)
         tables.write_table(selection.frames, staging / "frames.parquet", tables.FRAMES)
     metrics = {"frames_in": len(frames), "frames_kept": len(selection.frames),
                "negatives": selection.negatives, "boxes_kept": len(selection.labels),
-               "rejected": selection.rejected}
+               "rejected": selection.rejected, "review": review}
     write_text(metrics_path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     per_class = selection.labels["class_name"].value_counts().reindex(params["classes"], fill_value=0)
     counts = ", ".join(f"{name} {count}" for name, count in per_class.items())
     return (f"kept {len(selection.frames)} of {len(frames)} frames ({selection.negatives} negatives), "
-            f"{len(selection.labels)} boxes ({counts})")
+            f"{len(selection.labels)} boxes ({counts}); {review['frames_reviewed']} frames reviewed by people")

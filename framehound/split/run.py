@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,17 @@ from framehound.split.metrics import dataset_metrics, plot_tables, write_metrics
 log = logging.getLogger("framehound")
 
 
+def _rejections(stage_metrics: list[Path]) -> dict[str, int]:
+    """Rejections per rule from the screen and filter stages' metrics, in one place."""
+    merged: dict[str, int] = {}
+    for path in stage_metrics:
+        merged |= json.loads(path.read_text(encoding="utf-8"))["rejected"]
+    return dict(sorted(merged.items()))
+
+
 def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, videos_csv: Path,
-              dataset_dir: Path, metrics_path: Path, plots_dir: Path) -> str:
+              dataset_dir: Path, metrics_path: Path, plots_dir: Path,
+              stage_metrics: tuple[Path, ...] = ()) -> str:
     """Assign videos to splits and write the dataset atomically."""
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
@@ -33,7 +43,7 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, vide
         write_dataset(staging, frames, labels, split_of, classes, params["formats"])
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
-    metrics = dataset_metrics(frames, labels, split_of, classes)
+    metrics = dataset_metrics(frames, labels, split_of, classes) | {"rejected": _rejections(list(stage_metrics))}
     write_metrics(metrics_path, metrics)
     write_plots(plots_dir, plot_tables(frames, labels, classes))
     images = metrics["images"]

@@ -1,0 +1,75 @@
+"""Human decisions over the automatic filter: a person's word is final.
+
+Applied after the automatic rules, so changing a threshold never undoes review
+work: a rejected frame stays out; an accepted or edited frame stays in with
+exactly the boxes the person left (none: a confirmed background image). Boxes
+of classes not in ``filter.classes`` stay in the log but not in the labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from framehound import tables
+from framehound.filter.rules import Selection
+from framehound.review.compare import Tally
+from framehound.review.decisions import Box, Decision, frame_hashes, match, read_log
+
+log = logging.getLogger("framehound")
+HUMAN_CONFIDENCE = 1.0  # label confidence of a box a person drew or changed
+
+
+def boxes_by_frame(rows: pd.DataFrame) -> dict[str, list[Box]]:
+    """Detector rows (DETECTIONS or LABELS columns) as boxes per frame, best first."""
+    ordered = rows.sort_values(["frame_id", "confidence"], ascending=[True, False], kind="mergesort")
+    return {frame_id: [Box(r.class_name, float(r.x_min), float(r.y_min), float(r.x_max), float(r.y_max),
+                           float(r.confidence)) for r in group.itertuples(index=False)]
+            for frame_id, group in ordered.groupby("frame_id", sort=True)}
+
+
+def read_decisions(path: Path, frames: pd.DataFrame, root: Path) -> tuple[dict[str, Decision], dict[str, int]]:
+    """The decision of each current frame, and counts of what could not be used (for metrics)."""
+    decision_log = read_log(path)
+    if decision_log.unreadable:
+        log.warning("%s: skipped %d unreadable line(s) (line %s): a torn write or a hand edit", path,
+                    len(decision_log.unreadable), ", ".join(map(str, decision_log.unreadable[:5])))
+    hashes = frame_hashes(frames, root) if decision_log.decisions else {}
+    matched = match(decision_log.decisions, hashes)
+    if matched.missing_frames:
+        log.warning("%s: %d reviewed frame(s) are not in this run; their decisions are kept",
+                    path, matched.missing_frames)
+    return matched.by_frame, {"decisions_for_missing_frames": matched.missing_frames,
+                              "decisions_matched_by_frame_id": matched.by_id_only,
+                              "unreadable_lines": len(decision_log.unreadable)}
+
+
+def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: Path, classes: list[str],
+                    root: Path = Path()) -> tuple[Selection, dict[str, Any]]:
+    """The selection with human decisions applied, and the review metrics."""
+    decided, unused = read_decisions(decisions_path, frames, root)
+    proposed = boxes_by_frame(selection.proposed)
+    info = frames.set_index("frame_id")
+    indices = {name: index for index, name in enumerate(classes)}
+    tally = Tally()
+    rows = []
+    for frame_id, decision in sorted(decided.items()):
+        frame = info.loc[frame_id]
+        boxes = decision.boxes_on(int(frame.width), int(frame.height))
+        tally.add(decision.verdict, proposed.get(frame_id, []), boxes)
+        rows += [{"frame_id": frame_id, "video_id": frame.video_id, "class_index": indices[b.class_name],
+                  "class_name": b.class_name, "confidence": HUMAN_CONFIDENCE if b.confidence is None else b.confidence,
+                  "x_min": b.x_min, "y_min": b.y_min, "x_max": b.x_max, "y_max": b.y_max}
+                 for b in boxes if b.class_name in indices]
+    labels = selection.labels[~selection.labels["frame_id"].isin(decided)]
+    if rows:
+        labels = pd.concat([labels, pd.DataFrame(rows, columns=list(tables.LABELS.columns))], ignore_index=True)
+    kept_ids = ((set(selection.frames["frame_id"]) - set(decided))
+                | {f for f, d in decided.items() if d.verdict != "rejected"})
+    kept = frames[frames["frame_id"].isin(kept_ids)].sort_values("frame_id")
+    negatives = len(kept) - labels["frame_id"].nunique()
+    return replace(selection, labels=labels, frames=kept, negatives=negatives), tally.as_dict() | unused

@@ -1,0 +1,93 @@
+"""What people did to the proposed boxes: accepted, edited, deleted, or added their own.
+
+A proposed box and a person's box are the same object when they overlap with
+IoU >= 0.5 (matched greedily, best overlap first), the usual bar for a true
+positive in detection metrics; a matched box of the same class is *kept*. So
+kept / proposed over the reviewed frames estimates the precision of the
+automatic labels. A rejected frame keeps none of its proposed boxes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from framehound.review.decisions import Box
+
+SAME_OBJECT_IOU = 0.5
+UNCHANGED_PX = 1.0
+OUTCOMES = ("proposed", "kept", "accepted", "edited", "deleted", "added")
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two pixel boxes."""
+    w = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
+    h = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    area = lambda box: (box.x_max - box.x_min) * (box.y_max - box.y_min)  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+def unchanged(a: Box, b: Box) -> bool:
+    """Same class, every edge within a pixel: what the detector said, untouched."""
+    return a.class_name == b.class_name and all(
+        abs(getattr(a, k) - getattr(b, k)) <= UNCHANGED_PX for k in ("x_min", "y_min", "x_max", "y_max"))
+
+
+def box_outcomes(proposed: list[Box], decided: list[Box]) -> Counter[tuple[str, str]]:
+    """(class, outcome) counts: proposed boxes under their class, added ones under theirs."""
+    pairs = sorted(((iou(p, d), i, j) for i, p in enumerate(proposed) for j, d in enumerate(decided)),
+                   key=lambda pair: (-pair[0], pair[1], pair[2]))
+    partner: dict[int, int] = {}
+    taken: set[int] = set()
+    for overlap, i, j in pairs:
+        if overlap >= SAME_OBJECT_IOU and i not in partner and j not in taken:
+            partner[i] = j
+            taken.add(j)
+    counts: Counter[tuple[str, str]] = Counter()
+    for i, box in enumerate(proposed):
+        counts[box.class_name, "proposed"] += 1
+        if i not in partner:
+            counts[box.class_name, "deleted"] += 1
+            continue
+        mate = decided[partner[i]]
+        counts[box.class_name, "accepted" if unchanged(box, mate) else "edited"] += 1
+        counts[box.class_name, "kept"] += mate.class_name == box.class_name
+    for j, box in enumerate(decided):
+        counts[box.class_name, "added"] += j not in taken
+    return counts
+
+
+def _share(kept: int, proposed: int) -> float | None:
+    return round(kept / proposed, 4) if proposed else None
+
+
+class Tally:
+    """Frame verdicts and box outcomes over the reviewed frames."""
+
+    def __init__(self) -> None:
+        self.verdicts: Counter[str] = Counter()
+        self.boxes: Counter[tuple[str, str]] = Counter()
+
+    def add(self, verdict: str, proposed: list[Box], decided: list[Box]) -> None:
+        """One reviewed frame: its verdict, the boxes proposed and the boxes the person left."""
+        self.verdicts[verdict] += 1
+        self.boxes.update(box_outcomes(proposed, decided))
+
+    def total(self, outcome: str) -> int:
+        return sum(n for (_, name), n in self.boxes.items() if name == outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts; ``precision`` is kept / proposed (null with nothing proposed)."""
+        classes = sorted({name for name, _ in self.boxes})
+        per_class = {c: {o: self.boxes[c, o] for o in OUTCOMES} for c in classes}
+        for counts in per_class.values():
+            counts["precision"] = _share(counts["kept"], counts["proposed"])
+        return {
+            "frames_reviewed": sum(self.verdicts.values()),
+            "frames": {v: self.verdicts[v] for v in ("accepted", "edited", "rejected")},
+            "boxes": per_class,
+            "precision": _share(self.total("kept"), self.total("proposed")),
+        }

@@ -1,0 +1,84 @@
+"""CVAT: "CVAT for images 1.1" XML out with the current boxes, and its export back in as decisions.
+
+Images are named by a template (default ``{frame_id}.jpg``, the name to
+upload the frame under) and matched back by file stem. On import every image
+of the file becomes a decision: its boxes, or a rejection when it carries the
+``reject`` tag. So export (and import) the frames a team actually reviews.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import PurePosixPath
+
+from framehound.errors import FramehoundError
+from framehound.review.decisions import Box, Decision
+from framehound.review.project import ReviewProject
+
+REJECT = "reject"
+DEFAULT_IMAGE_NAME = "{frame_id}.jpg"
+
+
+def _px(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def export_xml(project: ReviewProject, frame_ids: list[str], name_template: str = DEFAULT_IMAGE_NAME) -> str:
+    """The annotation file for ``frame_ids``: labels are filter.classes plus the ``reject`` tag."""
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    task = ET.SubElement(ET.SubElement(root, "meta"), "task")
+    ET.SubElement(task, "name").text = "framehound review"
+    ET.SubElement(task, "size").text = str(len(frame_ids))
+    ET.SubElement(task, "mode").text = "annotation"
+    labels = ET.SubElement(task, "labels")
+    for name, kind in [*((c, "rectangle") for c in project.classes), (REJECT, "tag")]:
+        label = ET.SubElement(labels, "label")
+        ET.SubElement(label, "name").text = name
+        ET.SubElement(label, "type").text = kind
+        ET.SubElement(label, "attributes")
+    for index, frame_id in enumerate(frame_ids):
+        frame = project.frames[frame_id]
+        image = ET.SubElement(root, "image", id=str(index), name=project.image_ref(name_template, frame_id),
+                              width=str(frame.width), height=str(frame.height))
+        for box in project.current_boxes(frame_id):
+            ET.SubElement(image, "box", label=box.class_name, source="auto" if box.confidence is not None else "manual",
+                          occluded="0", xtl=_px(box.x_min), ytl=_px(box.y_min), xbr=_px(box.x_max),
+                          ybr=_px(box.y_max), z_order="0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _box(element: ET.Element, sx: float, sy: float) -> Box | None:
+    """The box of a <box> element; None for a rotated or malformed one."""
+    try:
+        if float(element.get("rotation", "0")):
+            return None  # a rotated box is not an axis-aligned box
+        corners = [float(element.get(k, "nan")) for k in ("xtl", "ytl", "xbr", "ybr")]
+        return Box.parse(dict(zip(("x_min", "y_min", "x_max", "y_max"), corners, strict=True),
+                              class_name=element.get("label", ""))).scaled(sx, sy)
+    except ValueError:
+        return None
+
+
+def import_xml(project: ReviewProject, text: str, reviewer: str) -> tuple[list[Decision], int]:
+    """Decisions from a CVAT for images 1.1 export, and how many images matched no frame."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise FramehoundError(f"CVAT export: not valid XML: {exc}") from None
+    if root.tag != "annotations":
+        raise FramehoundError("CVAT export: expected <annotations> (export as 'CVAT for images 1.1')")
+    decisions, unknown = [], 0
+    for image in root.iter("image"):
+        frame_id = PurePosixPath(image.get("name", "")).stem
+        if frame_id not in project.frames:
+            unknown += 1
+            continue
+        frame = project.frames[frame_id]
+        sx = frame.width / float(image.get("width", frame.width))
+        sy = frame.height / float(image.get("height", frame.height))
+        rejected = any(tag.get("label") == REJECT for tag in image.iter("tag"))
+        boxes = [b for e in image.iter("box") if (b := _box(e, sx, sy)) is not None]
+        decisions.append(project.decide(frame_id, None if rejected else boxes, reviewer, source="cvat"))
+    return decisions, unknown

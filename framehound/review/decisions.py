@@ -1,0 +1,218 @@
+"""reviews/decisions.jsonl: the append-only log of what people decided about frames.
+
+One JSON object a line, keyed by the frame's content hash (sha256 of the JPEG)
+and its id. Lines are only ever appended, each with a single write and an
+fsync, so killing the writer loses at most the line being written; a torn line
+is skipped on read and reported. The latest decision for a frame wins.
+Decisions for frames that no longer exist stay in the file: the frame may come
+back (a source re-added), and the log is the record of human work.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from framehound.hashing import sha256_file
+
+DECISIONS_PATH = Path("reviews/decisions.jsonl")
+VERDICTS = ("accepted", "edited", "rejected")
+_APPEND_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in pixels. ``confidence`` is the detector's while the box is unchanged, else None."""
+
+    class_name: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    confidence: float | None = None
+
+    @classmethod
+    def parse(cls, raw: Any) -> Box:
+        """A box from JSON; ValueError names what is wrong."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("class_name"), str) or not raw["class_name"]:
+            raise ValueError(f"box needs a class_name: {raw!r}")
+        coords = [raw.get(k) for k in ("x_min", "y_min", "x_max", "y_max")]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in coords):
+            raise ValueError(f"box needs finite x_min, y_min, x_max, y_max: {raw!r}")
+        if not (coords[0] < coords[2] and coords[1] < coords[3]):
+            raise ValueError(f"box is empty: {raw!r}")
+        confidence = raw.get("confidence")
+        if confidence is not None and not isinstance(confidence, int | float):
+            raise ValueError(f"box confidence must be a number: {raw!r}")
+        return cls(raw["class_name"], *(float(v) for v in coords),
+                   None if confidence is None else float(confidence))
+
+    def clipped(self, width: int, height: int) -> Box | None:
+        """The box cut to the frame, coordinates to 0.1 px; None when nothing is left."""
+        x0, x1 = (round(min(max(v, 0.0), width), 1) for v in (self.x_min, self.x_max))
+        y0, y1 = (round(min(max(v, 0.0), height), 1) for v in (self.y_min, self.y_max))
+        if x0 >= x1 or y0 >= y1:
+            return None
+        return Box(self.class_name, x0, y0, x1, y1, self.confidence)
+
+    def scaled(self, sx: float, sy: float) -> Box:
+        return Box(self.class_name, self.x_min * sx, self.y_min * sy, self.x_max * sx, self.y_max * sy,
+                   self.confidence)
+
+    def as_dict(self) -> dict[str, Any]:
+        raw = asdict(self)
+        return raw if self.confidence is not None else {k: v for k, v in raw.items() if k != "confidence"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a person decided about one frame, with the boxes it should carry (none when rejected)."""
+
+    frame_sha256: str
+    frame_id: str
+    verdict: str
+    boxes: tuple[Box, ...]
+    width: int
+    height: int
+    reviewer: str
+    time: str
+    source: str = "review"
+
+    @classmethod
+    def parse(cls, raw: Any) -> Decision:
+        """A decision from a parsed JSON line; ValueError names what is wrong."""
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        missing = [k for k in ("frame_sha256", "frame_id", "verdict", "width", "height", "reviewer", "time")
+                   if k not in raw]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        if raw["verdict"] not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {raw['verdict']!r}")
+        boxes = tuple(Box.parse(b) for b in raw.get("boxes", []))
+        if raw["verdict"] == "rejected" and boxes:
+            raise ValueError("a rejected frame carries no boxes")
+        return cls(str(raw["frame_sha256"]), str(raw["frame_id"]), raw["verdict"], boxes, int(raw["width"]),
+                   int(raw["height"]), str(raw["reviewer"]), str(raw["time"]), str(raw.get("source", "review")))
+
+    def line(self) -> str:
+        """The decision as one JSON line (sorted keys)."""
+        raw = asdict(self) | {"boxes": [b.as_dict() for b in self.boxes]}
+        return json.dumps(raw, sort_keys=True, separators=(",", ":")) + "\n"
+
+    def boxes_on(self, width: int, height: int) -> list[Box]:
+        """The boxes on a frame of ``width``×``height`` (a frame re-extracted at another size)."""
+        sx, sy = width / self.width, height / self.height
+        scaled = (b if (sx, sy) == (1, 1) else b.scaled(sx, sy) for b in self.boxes)
+        return [c for b in scaled if (c := b.clipped(width, height)) is not None]
+
+    def same_as(self, other: Decision | None) -> bool:
+        """Same verdict and boxes: importing it again would change nothing."""
+        return other is not None and self.verdict == other.verdict and (
+            sorted(self.boxes, key=repr) == sorted(other.boxes, key=repr))
+
+
+def now_utc() -> str:
+    """The current time as UTC ISO 8601 with milliseconds (``2026-05-01T12:00:00.000Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def append(path: Path, decisions: Iterable[Decision]) -> None:
+    """Append decisions, each line with one write and an fsync.
+
+    A torn last line left by a killed writer is first closed with a newline,
+    so it stays one unreadable line instead of spoiling the next decision.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _APPEND_LOCK:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            torn = size > 0 and _last_byte(path) != b"\n"
+            for number, decision in enumerate(decisions):
+                data = (("\n" if torn and number == 0 else "") + decision.line()).encode("utf-8")
+                if os.write(fd, data) != len(data):
+                    raise OSError(f"{path}: short write")
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+@dataclass
+class Log:
+    """The readable decisions in file order, and the numbers of lines that could not be read."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)
+
+
+def read_log(path: Path) -> Log:
+    """Every readable decision of ``path`` (empty when the file does not exist yet)."""
+    log = Log()
+    if not path.is_file():
+        return log
+    for number, text in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            log.decisions.append(Decision.parse(json.loads(text)))
+        except ValueError:  # JSONDecodeError is a ValueError: a torn or hand-broken line
+            log.unreadable.append(number)
+    return log
+
+
+def frame_hashes(frames: pd.DataFrame, root: Path) -> dict[str, str]:
+    """frame_id -> sha256 of its JPEG (paths in the table are relative to ``root``)."""
+    return {row.frame_id: sha256_file(root / row.path) for row in frames.itertuples(index=False)}
+
+
+@dataclass
+class Matched:
+    """The latest decision of each current frame, and what matched no frame."""
+
+    by_frame: dict[str, Decision]
+    missing_frames: int   # distinct frames (by hash) with decisions but no current frame
+    by_id_only: int       # frames matched by id because their bytes changed (re-extracted)
+
+
+def match(decisions: list[Decision], hashes: dict[str, str]) -> Matched:
+    """The decision each frame gets: by content hash first, frame id second; latest time wins.
+
+    ``hashes`` is frame_id -> sha256 of the current frames. Only a decision
+    whose bytes are no current frame's falls back to its id (a frame
+    re-extracted). Sorting by time is stable, so decisions with equal times
+    keep their order in the file.
+    """
+    current = set(hashes.values())
+    latest_by_hash: dict[str, Decision] = {}
+    latest_by_id: dict[str, Decision] = {}
+    for decision in sorted(decisions, key=lambda d: d.time):
+        if decision.frame_sha256 in current:
+            latest_by_hash[decision.frame_sha256] = decision
+        else:
+            latest_by_id[decision.frame_id] = decision
+    by_frame: dict[str, Decision] = {}
+    by_id_only = 0
+    for frame_id, sha in hashes.items():
+        if sha in latest_by_hash:
+            by_frame[frame_id] = latest_by_hash[sha]
+        elif frame_id in latest_by_id:
+            by_frame[frame_id] = latest_by_id[frame_id]
+            by_id_only += 1
+    missing = {d.frame_sha256 for d in decisions if d.frame_sha256 not in current and d.frame_id not in hashes}
+    return Matched(by_frame, len(missing), by_id_only)

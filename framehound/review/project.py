@@ -1,0 +1,118 @@
+"""The pipeline outputs a review works on: frames, what filter proposes, and the decisions so far.
+
+*Proposed* boxes are the detector's boxes of ``filter.classes`` that pass
+filter's box rules (confidence, size, border) under the current params: what
+the automatic filter would keep. The other boxes of those classes are
+*dimmed*: shown, so a person can promote one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from framehound import tables
+from framehound.darknet.cfg import read_names
+from framehound.errors import FramehoundError
+from framehound.filter.rules import select
+from framehound.model.install import model_dir
+from framehound.params import load as load_params
+from framehound.review.apply import boxes_by_frame
+from framehound.review.compare import box_outcomes, unchanged
+from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, frame_hashes, match, now_utc, read_log
+
+BOX_KEY = ["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    frame_id: str
+    video_id: str
+    t_ms: int
+    width: int
+    height: int
+    path: Path       # the JPEG, under the project root
+    sha256: str
+    proposed: list[Box]
+    dimmed: list[Box]
+
+
+def _read(path: Path, table: tables.Table) -> pd.DataFrame:
+    if not path.is_file():
+        raise FramehoundError(f"{path}: not found; run the pipeline up to detect first (dvc repro detect)")
+    return tables.read_table(path, table)
+
+
+class ReviewProject:
+    """Frames with their proposed and dimmed boxes, and the latest decision of each reviewed frame."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        params = load_params(root / "params.yaml")
+        names_path = model_dir(root, params) / "model.names"
+        if not names_path.is_file():
+            raise FramehoundError(f"{names_path}: not found; run the pipeline up to detect first (dvc repro detect)")
+        self.classes: list[str] = params["filter"]["classes"]
+        self.min_confidence: float = params["filter"]["min_confidence"]
+        frames = _read(root / "data/screen/frames.parquet", tables.FRAMES)
+        detections = _read(root / "data/detect/detections.parquet", tables.DETECTIONS)
+        proposed_rows = select(detections, frames, params["filter"],
+                               read_names(names_path.read_text(encoding="utf-8"))).proposed
+        requested = detections[detections["class_name"].isin(self.classes)]
+        dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
+        proposed = boxes_by_frame(proposed_rows)
+        dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
+        hashes = frame_hashes(frames, root)
+        self.frames: dict[str, Frame] = {
+            r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.path,
+                              hashes[r.frame_id], proposed.get(r.frame_id, []), dimmed.get(r.frame_id, []))
+            for r in frames.sort_values("frame_id").itertuples(index=False)}
+        self.decisions_path = root / DECISIONS_PATH
+        log = read_log(self.decisions_path)
+        self.unreadable_lines = log.unreadable
+        matched = match(log.decisions, hashes)
+        self.decisions: dict[str, Decision] = matched.by_frame
+        self.missing_frames = matched.missing_frames
+
+    def image_ref(self, template: str, frame_id: str) -> str:
+        """How another tool finds a frame's image: ``template`` with {path} (relative to the
+        repository), {frame_id} and {video_id} filled in."""
+        frame = self.frames[frame_id]
+        return template.format(path=frame.path.relative_to(self.root).as_posix(), frame_id=frame_id,
+                               video_id=frame.video_id)
+
+    def current_boxes(self, frame_id: str) -> list[Box]:
+        """The boxes a frame has now: the person's when reviewed (none when rejected), else the proposal."""
+        frame, decision = self.frames[frame_id], self.decisions.get(frame_id)
+        return frame.proposed if decision is None else decision.boxes_on(frame.width, frame.height)
+
+    def decide(self, frame_id: str, boxes: list[Box] | None, reviewer: str, source: str = "review",
+               time: str | None = None) -> Decision:
+        """A decision on a frame: ``boxes`` None rejects it, a list accepts it with exactly those boxes.
+
+        The verdict is *accepted* when the boxes are the proposal untouched,
+        else *edited*. A box left as the detector drew it keeps its confidence.
+        """
+        frame = self.frames[frame_id]
+        kept: list[Box] = []
+        for box in boxes or []:
+            if (clipped := box.clipped(frame.width, frame.height)) is None:
+                continue
+            source_box = next((d for d in frame.proposed + frame.dimmed if unchanged(clipped, d)), None)
+            kept.append(Box(clipped.class_name, clipped.x_min, clipped.y_min, clipped.x_max, clipped.y_max,
+                            None if source_box is None else source_box.confidence))
+        outcomes = box_outcomes(frame.proposed, kept)
+        untouched = sum(n for (_, o), n in outcomes.items() if o == "accepted") == len(frame.proposed) == len(kept)
+        verdict = "rejected" if boxes is None else "accepted" if untouched else "edited"
+        return Decision(frame.sha256, frame_id, verdict, tuple(kept), frame.width, frame.height, reviewer,
+                        time or now_utc(), source)
+
+    def record(self, decisions: list[Decision]) -> int:
+        """Append the decisions that change something; returns how many were written."""
+        new = [d for d in decisions if not d.same_as(self.decisions.get(d.frame_id))]
+        append(self.decisions_path, new)
+        for decision in new:
+            self.decisions[decision.frame_id] = decision
+        return len(new)

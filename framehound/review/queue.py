@@ -1,0 +1,57 @@
+"""Which frames a person sees first, the views over them, and how far the review is.
+
+Uncertainty sampling: a frame's *margin* is the distance of its least certain
+box (proposed or dimmed) from ``filter.min_confidence``. The smallest margin
+comes first: those boxes are the ones the threshold decides by a hair, so a
+person's word changes the most labels per minute. Frames without any box of
+the requested classes come last.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from framehound.review.compare import Tally
+from framehound.review.project import Frame, ReviewProject
+
+STATUSES = ("all", "unreviewed", "accepted", "edited", "rejected")
+
+
+def margin(frame: Frame, threshold: float) -> float:
+    """Distance of the frame's least certain box from the threshold (inf without boxes)."""
+    return min((abs(b.confidence - threshold) for b in frame.proposed + frame.dimmed if b.confidence is not None),
+               default=math.inf)
+
+
+def ordered(project: ReviewProject, status: str = "all", class_name: str = "", video: str = "") -> list[str]:
+    """Frame ids of a view, most ambiguous first (ties by frame id)."""
+    chosen = []
+    for frame in project.frames.values():
+        decision = project.decisions.get(frame.frame_id)
+        verdict = decision.verdict if decision else "unreviewed"
+        classes = {b.class_name for b in frame.proposed + frame.dimmed + project.current_boxes(frame.frame_id)}
+        if ((status in ("all", verdict)) and (not class_name or class_name in classes)
+                and (not video or frame.video_id == video)):
+            chosen.append(frame)
+    chosen.sort(key=lambda f: (margin(f, project.min_confidence), f.frame_id))
+    return [f.frame_id for f in chosen]
+
+
+def page_of(project: ReviewProject, ids: list[str], page: int, per_page: int) -> list[str]:
+    """One page of ``ids``, grouped by video: videos in order of their most ambiguous frame on the page."""
+    chunk = ids[page * per_page:(page + 1) * per_page]
+    first_seen = {}
+    for position, frame_id in enumerate(chunk):
+        first_seen.setdefault(project.frames[frame_id].video_id, position)
+    return sorted(chunk, key=lambda f: first_seen[project.frames[f].video_id])
+
+
+def progress(project: ReviewProject) -> dict[str, Any]:
+    """Frames reviewed of all, verdict counts, and the share of proposed boxes people kept."""
+    tally = Tally()
+    for frame_id, decision in project.decisions.items():
+        tally.add(decision.verdict, project.frames[frame_id].proposed, project.current_boxes(frame_id))
+    summary = tally.as_dict()
+    return {"reviewed": summary["frames_reviewed"], "total": len(project.frames), "frames": summary["frames"],
+            "proposed": tally.total("proposed"), "kept": tally.total("kept"), "kept_share": summary["precision"]}

@@ -1,0 +1,160 @@
+"""The review web server: one page, a JSON API, and the frame images, on 127.0.0.1 by default.
+
+Safety: images are served only for frames of the project whose file lies under
+its ``data/`` folder (any other path is a 404); state changes are POST only
+and carry the per-session token embedded in the page (else 403); on a loopback
+address a request naming another host is refused, so a DNS-rebinding page
+cannot read the token. Nothing from a request is ever executed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import secrets
+import threading
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, abort, jsonify, render_template_string, request, send_file
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from framehound.review.decisions import Box, Decision
+from framehound.review.project import Frame, ReviewProject
+from framehound.review.queue import STATUSES, ordered, page_of, progress
+
+TOKEN_HEADER = "X-Review-Token"
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+PER_PAGE = 8
+SHORTCUTS = [("a", "accept the frame with its boxes"), ("r", "reject the frame"),
+             ("→ / ←", "next / previous frame"), ("PageDown / PageUp", "next / previous page"),
+             ("Tab / Shift+Tab", "select the next / previous box"), ("x or Delete", "delete the selected box"),
+             ("1 … 9", "set the selected box's class"), ("p", "promote the selected dimmed box"),
+             ("n", "new box in the middle of the frame"), ("Shift+arrows", "move the selected box"),
+             ("Ctrl+arrows", "move the selected box's right / bottom edge"), ("Esc", "deselect the box"),
+             ("mouse", "drag on the image: draw a box; drag a box: move it; drag an edge: resize")]
+
+
+def _frame_json(project: ReviewProject, frame: Frame) -> dict[str, Any]:
+    decision = project.decisions.get(frame.frame_id)
+    return {
+        "frame_id": frame.frame_id, "video_id": frame.video_id, "t_ms": frame.t_ms,
+        "width": frame.width, "height": frame.height, "image": f"/image/{quote(frame.frame_id, safe='')}",
+        "proposed": [b.as_dict() for b in frame.proposed], "dimmed": [b.as_dict() for b in frame.dimmed],
+        "decision": None if decision is None else _decision_json(project, decision),
+    }
+
+
+def _decision_json(project: ReviewProject, decision: Decision) -> dict[str, Any]:
+    return {"verdict": decision.verdict, "reviewer": decision.reviewer, "time": decision.time,
+            "source": decision.source, "boxes": [b.as_dict() for b in project.current_boxes(decision.frame_id)]}
+
+
+def _boxes(raw: Any, classes: list[str]) -> list[Box]:
+    if not isinstance(raw, list):
+        raise ValueError("boxes must be a list")
+    boxes = [Box.parse(b) for b in raw]
+    unknown = sorted({b.class_name for b in boxes} - set(classes))
+    if unknown:
+        raise ValueError(f"unknown class {unknown[0]!r}; filter.classes: {', '.join(classes)}")
+    return boxes
+
+
+def _frames_page(project: ReviewProject, status: str, class_name: str, video: str, page: int,
+                 per_page: int) -> dict[str, Any]:
+    """One page of a view, with the view's size and the review's progress."""
+    ids = ordered(project, status if status in STATUSES else "all", class_name, video)
+    per_page = min(max(per_page, 1), 100)
+    pages = max(math.ceil(len(ids) / per_page), 1)
+    page = min(max(page, 0), pages - 1)
+    shown = [_frame_json(project, project.frames[f]) for f in page_of(project, ids, page, per_page)]
+    return {"frames": shown, "page": page, "pages": pages, "in_view": len(ids), "progress": progress(project)}
+
+
+def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True) -> Flask:
+    """The Flask app over ``project``; decisions are recorded under ``reviewer``."""
+    package = files("framehound.review")
+    app = Flask(__name__, static_folder=str(package / "static"), static_url_path="/static")
+    app.url_map.merge_slashes = False  # "/static//etc/passwd" is a 404, not a redirect to a cleaned-up path
+    page = (package / "page.html").read_text(encoding="utf-8")
+    token = secrets.token_urlsafe(32)
+    data_dir = (project.root / "data").resolve()
+    lock = threading.Lock()  # the project's decisions change under requests served by other threads
+
+    @app.before_request
+    def _known_host() -> None:
+        if loopback_only and request.host.rsplit(":", 1)[0] not in LOOPBACK:
+            abort(403)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self'; frame-ancestors 'none'"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/")
+    def index() -> str:
+        config = {"classes": project.classes, "min_confidence": project.min_confidence, "statuses": STATUSES,
+                  "videos": sorted({f.video_id for f in project.frames.values()}), "reviewer": reviewer,
+                  "shortcuts": SHORTCUTS, "unreadable_lines": len(project.unreadable_lines),
+                  "missing_frames": project.missing_frames}
+        return render_template_string(page, token=token, config=config)
+
+    @app.get("/api/frames")
+    def frames() -> Response:
+        args = request.args
+        with lock:
+            return jsonify(_frames_page(project, args.get("status", "all"), args.get("class", ""),
+                                        args.get("video", ""), args.get("page", 0, type=int),
+                                        args.get("per_page", PER_PAGE, type=int)))
+
+    @app.post("/api/decisions")
+    def decide() -> Response | tuple[Response, int]:
+        if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
+            abort(403)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("frame_id") not in project.frames:
+            return jsonify(error="unknown frame_id"), 400
+        try:
+            boxes = None if body.get("verdict") == "rejected" else _boxes(body.get("boxes"), project.classes)
+        except ValueError as exc:
+            return jsonify(error=str(exc)), 400
+        with lock:
+            project.record([project.decide(body["frame_id"], boxes, reviewer)])
+            decision = project.decisions[body["frame_id"]]
+            return jsonify(decision=_decision_json(project, decision), progress=progress(project))
+
+    @app.get("/image/<frame_id>")
+    def image(frame_id: str) -> Response:
+        frame = project.frames.get(frame_id)
+        if frame is None or not frame.path.resolve().is_relative_to(data_dir) or not frame.path.is_file():
+            abort(404)
+        return send_file(frame.path.resolve(), mimetype="image/jpeg")
+
+    return app
+
+
+def bind(project: ReviewProject, reviewer: str, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
+    """A threaded server bound to ``host``:``port`` (0: a free port) and its URL; call serve_forever()."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only, not a line per request
+    app = create_app(project, reviewer, loopback_only=host in LOOPBACK)
+    server = make_server(host, port, app, threaded=True)
+    shown = f"[{host}]" if ":" in host else host
+    return server, f"http://{shown}:{server.port}/"
+
+
+def serve(root: Path, reviewer: str, host: str, port: int) -> None:
+    """Serve until Ctrl+C, printing the URL (no browser is opened)."""
+    project = ReviewProject(root)
+    server, url = bind(project, reviewer, host, port)
+    print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,76 @@
+"""filter applies people's decisions after its rules, whatever the thresholds, and reports on them."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import pytest
+
+from framehound.review.decisions import Box
+from framehound.review.project import ReviewProject
+from tests.test_review_project import build_project, filter_and_split
+
+
+@pytest.fixture
+def reviewed(tmp_path) -> ReviewProject:
+    """Five frames decided: a reject, an accept, and edits that delete, promote and draw boxes."""
+    project = ReviewProject(build_project(tmp_path))
+    frames = project.frames
+    project.record([
+        project.decide("beta_0", None, "ann"),
+        project.decide("alpha_2000", frames["alpha_2000"].proposed, "ann"),
+        project.decide("alpha_0", frames["alpha_0"].proposed[:1], "ann"),                  # car deleted
+        project.decide("alpha_1000", frames["alpha_1000"].proposed + frames["alpha_1000"].dimmed, "ann"),
+        project.decide("alpha_3000", [Box("person", 100, 50, 180, 230)], "bob"),           # a missed person
+    ])
+    return project
+
+
+def classes_of(labels: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {frame: sorted(line.split()[0] for line in lines) for frame, lines in labels.items()}
+
+
+def test_decisions_decide_the_dataset(reviewed):
+    labels = filter_and_split(reviewed.root)
+    assert classes_of(labels) == {"alpha_0": ["0"], "alpha_1000": ["0", "1"], "alpha_2000": ["0"],
+                                  "alpha_3000": ["0"], "beta_1000": ["0"]}  # beta_0 rejected; beta_1000 by the rules
+    assert labels["alpha_3000"] == ["0 0.437500 0.583333 0.250000 0.750000"]  # exactly the drawn box, normalized
+
+
+def test_changing_min_confidence_keeps_every_decision(reviewed):
+    strict = classes_of(filter_and_split(reviewed.root, min_confidence=0.99))
+    assert strict == {"alpha_0": ["0"], "alpha_1000": ["0", "1"], "alpha_2000": ["0"], "alpha_3000": ["0"]}
+    loose = classes_of(filter_and_split(reviewed.root, min_confidence=0.3))
+    assert "beta_0" not in loose and loose["alpha_0"] == ["0"]  # the deleted car stays deleted
+
+
+def test_metrics_count_what_people_did_per_class(reviewed):
+    filter_and_split(reviewed.root)
+    review = json.loads((reviewed.root / "metrics/filter.json").read_text())["review"]
+    assert review["frames_reviewed"] == 5
+    assert review["frames"] == {"accepted": 1, "edited": 3, "rejected": 1}
+    assert review["boxes"]["person"] == {"proposed": 3, "kept": 3, "accepted": 3, "edited": 0, "deleted": 0,
+                                         "added": 1, "precision": 1.0}
+    assert review["boxes"]["car"] == {"proposed": 2, "kept": 0, "accepted": 0, "edited": 0, "deleted": 2,
+                                      "added": 1, "precision": 0.0}
+    assert review["precision"] == 0.6
+    assert review["decisions_for_missing_frames"] == 0 and review["unreadable_lines"] == 0
+
+
+def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_frame_is_found_by_id(reviewed):
+    root = reviewed.root
+    log = root / "reviews/decisions.jsonl"
+    gone = json.loads(log.read_text().splitlines()[0]) | {"frame_id": "gamma_0", "frame_sha256": "f" * 64}
+    with log.open("a") as handle:
+        handle.write(json.dumps(gone) + "\n" + '{"frame_id": "alpha_0", "verd')  # and a torn last line
+    beta = root / "data/frames/beta/beta_0.jpg"
+    cv2.imwrite(str(beta), cv2.imread(str(beta)), [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id
+    before = log.read_text()
+    labels = filter_and_split(root)
+    assert "beta_0" not in labels  # still rejected
+    review = json.loads((root / "metrics/filter.json").read_text())["review"]
+    assert review["decisions_for_missing_frames"] == 1
+    assert review["decisions_matched_by_frame_id"] == 1
+    assert review["unreadable_lines"] == 1
+    assert log.read_text() == before  # filter never rewrites the log

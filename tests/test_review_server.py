@@ -1,0 +1,137 @@
+"""The review server's safety: loopback, frame images only, POST with the page's token, durable decisions."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from framehound import tables
+from framehound.review.decisions import read_log
+from framehound.review.project import ReviewProject
+from framehound.review.server import TOKEN_HEADER, bind
+from tests.test_review_project import build_project
+
+LAUNCH = ("import argparse, sys; from framehound.review import cli; parser = argparse.ArgumentParser(); "
+          "cli.add_arguments(parser); cli.run(parser.parse_args(sys.argv[1:]))")
+
+
+def request(url: str, method: str, path: str, body: object = None,
+            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One raw HTTP request: the path goes out exactly as written, dots and all."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    data = None if body is None else json.dumps(body)
+    connection.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    response = connection.getresponse()
+    result = response.status, response.read()
+    connection.close()
+    return result
+
+
+def page_token(url: str) -> str:
+    status, page = request(url, "GET", "/")
+    assert status == 200
+    return re.search(rb'name="review-token" content="([^"]+)"', page).group(1).decode()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[ReviewProject, str]]:
+    """A project with one more frame whose table row points outside data/, served on 127.0.0.1."""
+    root = build_project(tmp_path / "repo")
+    outside = tmp_path / "outside.jpg"
+    cv2.imwrite(str(outside), np.zeros((24, 32, 3), np.uint8))
+    frames = tables.read_table(root / "data/screen/frames.parquet", tables.FRAMES)
+    escape = {"frame_id": "evil_0", "video_id": "evil", "t_ms": 0, "path": "../outside.jpg", "width": 32, "height": 24}
+    tables.write_table(pd.concat([frames, pd.DataFrame([escape])]), root / "data/screen/frames.parquet", tables.FRAMES)
+    project = ReviewProject(root)
+    server, url = bind(project, "ann")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield project, url
+    server.shutdown()
+    server.server_close()
+
+
+def test_it_listens_on_loopback_on_a_free_port(served):
+    _, url = served
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url) and urlsplit(url).port != 0
+
+
+@pytest.mark.parametrize("path", [
+    "/image/..%2F..%2Fparams.yaml", "/image/../../params.yaml", "/image/%2Fetc%2Fpasswd", "/image//etc/passwd",
+    "/image/alpha_0/../../params.yaml", "/static/../page.html", "/static/..%2Fpage.html", "/static/%2Fetc%2Fpasswd",
+    "/static//etc/passwd", "/data/frames/alpha/alpha_0.jpg", "/params.yaml", "/image/nope_0",
+    "/image/evil_0",  # listed in the frames table, but the file is outside data/
+])
+def test_only_frame_images_under_data_are_served(served, path):
+    _, url = served
+    status, body = request(url, "GET", path)
+    assert status == 404, (path, body[:80])
+
+
+def test_a_frame_image_and_the_page_assets_are_served(served):
+    _, url = served
+    status, body = request(url, "GET", "/image/alpha_0")
+    assert status == 200 and body[:2] == b"\xff\xd8"
+    assert request(url, "GET", "/static/review.js")[0] == 200
+
+
+def test_state_changes_need_a_post_with_the_page_token(served):
+    project, url = served
+    decision = {"frame_id": "alpha_0", "verdict": "rejected"}
+    assert request(url, "POST", "/api/decisions", decision)[0] == 403
+    assert request(url, "POST", "/api/decisions", decision, {TOKEN_HEADER: "guess"})[0] == 403
+    assert request(url, "GET", "/api/decisions?frame_id=alpha_0&verdict=rejected")[0] == 405
+    assert read_log(project.decisions_path).decisions == []
+    status, body = request(url, "POST", "/api/decisions", decision, {TOKEN_HEADER: page_token(url)})
+    assert status == 200 and json.loads(body)["decision"]["verdict"] == "rejected"
+    assert [(d.frame_id, d.reviewer) for d in read_log(project.decisions_path).decisions] == [("alpha_0", "ann")]
+
+
+def test_bad_decisions_are_refused_without_writing(served):
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    assert request(url, "POST", "/api/decisions", {"frame_id": "nope_0", "boxes": []}, token)[0] == 400
+    bad_class = {"frame_id": "alpha_0", "boxes": [{"class_name": "dog", "x_min": 1, "y_min": 1, "x_max": 9,
+                                                   "y_max": 9}]}
+    assert request(url, "POST", "/api/decisions", bad_class, token)[0] == 400
+    assert request(url, "POST", "/api/decisions", {"frame_id": "alpha_0", "boxes": "all"}, token)[0] == 400
+    assert read_log(project.decisions_path).decisions == []
+
+
+def test_a_request_for_another_host_name_is_refused(served):
+    _, url = served
+    assert request(url, "GET", "/", headers={"Host": "attacker.example"})[0] == 403
+
+
+def test_every_acknowledged_decision_survives_killing_the_server(tmp_path):
+    root = build_project(tmp_path)
+    server = subprocess.Popen([sys.executable, "-c", LAUNCH, "--root", str(root), "--reviewer", "ann"],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        token = {TOKEN_HEADER: page_token(url)}
+        frames = sorted(ReviewProject(root).frames)
+        for frame_id in frames:
+            status, _ = request(url, "POST", "/api/decisions", {"frame_id": frame_id, "verdict": "rejected"}, token)
+            assert status == 200
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+    decisions = read_log(root / "reviews/decisions.jsonl")
+    assert sorted(d.frame_id for d in decisions.decisions) == frames and decisions.unreadable == []
