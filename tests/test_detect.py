@@ -130,3 +130,15 @@ def test_opencv_cuda_without_cuda_is_a_clear_error():
         pytest.skip("this OpenCV has CUDA and a device")
     with pytest.raises(FramehoundError, match=r"^detect.backend: opencv-cuda requested"):
         choose_backend("opencv-cuda")
+
+
+def test_auto_takes_the_fastest_backend_this_machine_has():
+    import importlib.util
+
+    from framehound.detect.backends import _torch_cuda_available
+
+    if opencv_cuda_available() or _torch_cuda_available():
+        pytest.skip("a CUDA device is present")
+    backend, why = choose_backend("auto")
+    assert backend == ("torch" if importlib.util.find_spec("torch") else "opencv")
+    assert "no CUDA device" in why

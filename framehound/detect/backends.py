@@ -11,8 +11,12 @@ from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.errors import FramehoundError
 
 
+def _torch_installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
 def _torch_cuda_available() -> bool:
-    if importlib.util.find_spec("torch") is None:
+    if not _torch_installed():
         return False
     import torch
 
@@ -23,8 +27,9 @@ def choose_backend(requested: str) -> tuple[str, str]:
     """The backend to run for ``detect.backend`` and why.
 
     ``auto`` prefers a GPU: OpenCV's CUDA backend when cv2 was built with it,
-    else PyTorch on CUDA; on a CPU-only machine OpenCV, which beats PyTorch's
-    CPU path on this network.
+    else PyTorch on CUDA. On a CPU-only machine PyTorch when it is installed
+    (channels-last oneDNN convolutions measured faster than OpenCV's DNN on
+    yolov3-tiny, see docs/performance.md), else OpenCV.
     """
     if requested == "opencv-cuda" and not opencv_cuda_available():
         raise FramehoundError(
@@ -37,7 +42,9 @@ def choose_backend(requested: str) -> tuple[str, str]:
         return "opencv-cuda", "OpenCV built with CUDA and a device is present"
     if _torch_cuda_available():
         return "torch", "PyTorch sees a CUDA device (this OpenCV has no CUDA)"
-    return "opencv", "no CUDA device: OpenCV's CPU path"
+    if _torch_installed():
+        return "torch", "no CUDA device; PyTorch is installed and faster than OpenCV on CPU"
+    return "opencv", "no CUDA device and no PyTorch: OpenCV's CPU path"
 
 
 def build_detector(backend: str, model_dir: Path, params: dict[str, Any]) -> Detector:

@@ -104,6 +104,10 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
                   "missing_frames": project.missing_frames}
         return render_template_string(page, token=token, config=config)
 
+    @app.get("/favicon.ico")
+    def favicon() -> tuple[str, int]:
+        return "", 204
+
     @app.get("/api/frames")
     def frames() -> Response:
         args = request.args

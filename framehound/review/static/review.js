@@ -91,7 +91,9 @@ function reject(frame) {
 function showProgress(p) {
   const share = p.kept_share == null ? "–" : `${Math.round(p.kept_share * 100)}%`;
   const bar = el("span", { class: "bar", title: `${p.reviewed} of ${p.total} frames reviewed` });
-  bar.append(el("span", { style: `width:${p.total ? (100 * p.reviewed) / p.total : 0}%` }));
+  const filled = el("span");
+  filled.style.width = `${p.total ? (100 * p.reviewed) / p.total : 0}%`;
+  bar.append(filled);
   const text = el("span", {}, `reviewed ${p.reviewed} / ${p.total} frames · accepted ${p.frames.accepted} · ` +
     `edited ${p.frames.edited} · rejected ${p.frames.rejected} · kept ${p.kept} of ${p.proposed} ` +
     `proposed boxes (${share})`);
