@@ -211,6 +211,14 @@ def test_hostile_ids_never_escape_the_videos_folder(tmp_path, server):
     assert safe_id("a/b") != safe_id("a_b")
 
 
+def test_proxy_credentials_never_reach_the_outputs_or_the_log(tmp_path, server, caplog):
+    proxy = "http://user:s3cret@127.0.0.1:9"  # nothing listens there: every request fails
+    with pytest.raises(FramehoundError) as error:
+        run_fetch(tmp_path, [f"{server.url}/bikes.mp4"], proxy=proxy)
+    assert "s3cret" not in str(error.value) and "s3cret" not in caplog.text
+    assert server.gets("/bikes.mp4") == 0, "requests went through the proxy"
+
+
 @pytest.mark.parametrize(
     ("entry", "kind"),
     [("https://youtu.be/x", "url"), ("ytsearch10:dog playing fetch", "search"), ("scsearch:birds", "search"),

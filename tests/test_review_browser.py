@@ -98,6 +98,7 @@ def test_review_by_keyboard_and_mouse_survives_a_reload_and_reaches_the_dataset(
     expect(card(page, "alpha_3000").locator(".badge")).to_have_text("edited")
     expect(page.locator("#progress")).to_contain_text("reviewed 4 / 6 frames")
 
+    page.wait_for_selector('body[data-unsaved="0"]')
     page.reload()
     expect(card(page, "beta_0").locator(".badge")).to_have_text("rejected")
     expect(card(page, "alpha_0").locator("g.box:not(.dimmed)")).to_have_count(1)

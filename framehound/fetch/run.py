@@ -175,6 +175,14 @@ def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: di
     return pd.DataFrame(list(rows.values())) if rows else tables.empty(tables.VIDEOS)
 
 
+def _redact(text: str, fetch: dict[str, Any]) -> str:
+    """Error text without the proxy URL or cookies path (they may hold credentials)."""
+    for secret in (fetch["proxy"], fetch["cookies"]):
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
 def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> str:
     """Bring ``videos_dir`` in step with the sources; write videos.csv, failures.csv, rejected.csv.
 
@@ -203,7 +211,7 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
         store.remove(video_id)
     store.finish()
     manifest = _manifest(specs, outcomes, store.records(), videos_dir)
-    failures = [f for o in outcomes.values() for f in o.failures]
+    failures = [{**f, "reason": _redact(f["reason"], fetch)} for o in outcomes.values() for f in o.failures]
     rejections = [r for o in outcomes.values() for r in o.rejections]
     for failure in failures:
         log.warning("failed %s: %s", failure["target"], failure["reason"])

@@ -46,21 +46,40 @@ async function load(page, focus = 0) {
   render();
 }
 
-async function post(frame, body) {
-  const response = await fetch("/api/decisions", {
-    method: "POST", keepalive: true,
-    headers: { "Content-Type": "application/json", "X-Review-Token": token },
-    body: JSON.stringify({ frame_id: frame.data.frame_id, ...body }),
-  });
-  if (!response.ok) {
-    const reason = (await response.json().catch(() => ({}))).error || response.status;
-    return notify(`not saved: ${reason}`, true);
-  }
-  const data = await response.json();
-  frame.verdict = data.decision.verdict;
-  showProgress(data.progress);
-  drawHeader(frame);
-  notify(`${frame.data.frame_id}: ${frame.verdict}`);
+let saving = Promise.resolve();  // decisions go out one after another, so the server sees them in order
+let unsaved = 0;
+
+function post(frame, body) {
+  const payload = JSON.stringify({ frame_id: frame.data.frame_id, ...body });
+  setUnsaved(+1);
+  const send = async () => {
+    try {
+      const response = await fetch("/api/decisions", {
+        method: "POST", keepalive: true, body: payload,
+        headers: { "Content-Type": "application/json", "X-Review-Token": token },
+      });
+      if (!response.ok) {
+        const reason = (await response.json().catch(() => ({}))).error || response.status;
+        return notify(`not saved: ${reason}`, true);
+      }
+      const data = await response.json();
+      frame.verdict = data.decision.verdict;
+      showProgress(data.progress);
+      drawHeader(frame);
+      notify(`${frame.data.frame_id}: ${frame.verdict}`);
+    } catch (error) {
+      notify(`not saved: ${error}`, true);
+    } finally {
+      setUnsaved(-1);
+    }
+  };
+  saving = saving.then(send);
+  return saving;
+}
+
+function setUnsaved(step) {
+  unsaved += step;
+  document.body.dataset.unsaved = unsaved;
 }
 
 function save(frame) {  // accept the frame with the boxes it shows now
@@ -476,7 +495,11 @@ function setUp() {
   if (config.missing_frames) notes.push(`Decisions for ${config.missing_frames} frame(s) not in this run are kept in the log.`);
   if (notes.length) Object.assign($("#notice"), { hidden: false, textContent: notes.join(" ") });
   window.addEventListener("resize", () => state.frames.forEach(drawFrame));
-  window.addEventListener("beforeunload", flushSaves);
+  window.addEventListener("beforeunload", (ev) => {
+    flushSaves();
+    if (unsaved) ev.preventDefault();  // the browser asks before leaving with decisions still on the way
+  });
+  setUnsaved(0);
   load(0);
 }
 
