@@ -8,6 +8,7 @@ import sys
 from framehound import diff as diff_module
 from framehound import params as params_module
 from framehound.errors import FramehoundError
+from framehound.review import cli as review_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("params", nargs="?", default="params.yaml")
     diff_module.add_arguments(commands.add_parser(
         "diff", help="what changed in data/dataset/ between two git revisions or DVC experiments"))
+    review_cli.add_arguments(commands.add_parser(
+        "review", help="review the detector's boxes on a local web page; trade decisions with Label Studio / CVAT"))
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -24,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.params}: ok")
         elif args.command == "diff":
             diff_module.run(args)
+        elif args.command == "review":
+            review_cli.run(args)
     except FramehoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

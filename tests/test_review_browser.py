@@ -54,8 +54,8 @@ def card(page: Page, frame_id: str):
     return page.locator(f'article.frame[data-frame-id="{frame_id}"]')
 
 
-def focused(page: Page) -> str:
-    return page.locator("article.frame.focused").get_attribute("data-frame-id")
+def expect_focus(page: Page, frame_id: str) -> None:
+    expect(page.locator("article.frame.focused")).to_have_attribute("data-frame-id", frame_id)
 
 
 def drag_on_image(page: Page, frame_id: str, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -70,15 +70,15 @@ def drag_on_image(page: Page, frame_id: str, start: tuple[float, float], end: tu
 
 def test_review_by_keyboard_and_mouse_survives_a_reload_and_reaches_the_dataset(page, root):
     expect(page.locator("article.frame")).to_have_count(6)
-    assert focused(page) == "beta_0"  # its car at 0.51 is the closest call
+    expect_focus(page, "beta_0")  # its car at 0.51 is the closest call
 
     page.keyboard.press("r")  # reject, and on to the next frame
     expect(card(page, "beta_0").locator(".badge")).to_have_text("rejected")
-    assert focused(page) == "beta_1000"
+    expect_focus(page, "beta_1000")
 
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert focused(page) == "alpha_0"
+    expect_focus(page, "alpha_0")
     page.keyboard.press("Tab")  # person 0.92
     page.keyboard.press("Tab")  # car 0.55
     expect(card(page, "alpha_0").locator("g.box.selected")).to_have_attribute("data-class", "car")
@@ -86,7 +86,7 @@ def test_review_by_keyboard_and_mouse_survives_a_reload_and_reaches_the_dataset(
     expect(card(page, "alpha_0").locator(".badge")).to_have_text("edited")
 
     page.keyboard.press("ArrowRight")
-    assert focused(page) == "alpha_2000"
+    expect_focus(page, "alpha_2000")
     page.keyboard.press("Tab")
     page.keyboard.press("2")  # the person is a car
     expect(card(page, "alpha_2000").locator("g.box")).to_have_attribute("data-class", "car")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import cv2
 import pytest
 
 from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
+from tests.conftest import REPO, run
+from tests.test_pipeline import _tracked_files
 from tests.test_review_project import build_project, filter_and_split
 
 
@@ -74,3 +77,24 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
     assert review["decisions_matched_by_frame_id"] == 1
     assert review["unreadable_lines"] == 1
     assert log.read_text() == before  # filter never rewrites the log
+
+
+def test_a_new_decision_makes_dvc_rerun_filter(tmp_path):
+    """reviews/decisions.jsonl is a dependency of the filter stage, read from the repository root."""
+    root = tmp_path / "repo"
+    for name in _tracked_files():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    build_project(root)  # the outputs of the stages up to detect
+    run(["git", "init", "-q"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "init"], root)
+    run(["dvc", "repro", "--single-item", "filter"], root)
+    assert "up to date" in run(["dvc", "status", "filter"], root).stdout
+    assert json.loads((root / "metrics/filter.json").read_text())["frames_kept"] == 5
+    project = ReviewProject(root)
+    project.record([project.decide("beta_0", None, "ann")])
+    assert "reviews/decisions.jsonl" in run(["dvc", "status", "filter"], root).stdout
+    run(["dvc", "repro", "--single-item", "filter"], root)
+    metrics = json.loads((root / "metrics/filter.json").read_text())
+    assert metrics["review"]["frames"]["rejected"] == 1 and metrics["frames_kept"] == 4

@@ -75,7 +75,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
     videos = pd.DataFrame([{column: "" for column in tables.VIDEOS.columns} | {"id": v, "path": f"data/videos/{v}.mp4"}
                            for v in ("alpha", "beta")])
     tables.write_table(videos, root / "data/fetch/videos.csv", tables.VIDEOS)
-    (root / "reviews").mkdir()
+    (root / "reviews").mkdir(exist_ok=True)
     (root / "reviews/decisions.jsonl").touch()
     return root
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -135,3 +136,19 @@ def test_every_acknowledged_decision_survives_killing_the_server(tmp_path):
         server.wait(10)
     decisions = read_log(root / "reviews/decisions.jsonl")
     assert sorted(d.frame_id for d in decisions.decisions) == frames and decisions.unreadable == []
+
+
+def test_a_decision_made_under_a_frame_s_former_id_shows_on_the_frame(tmp_path):
+    root = build_project(tmp_path)
+    project = ReviewProject(root)
+    renamed = replace(project.decide("alpha_0", [], "ann"), frame_id="alpha-old_0")  # same bytes, old name
+    project.record([renamed])
+    server, url = bind(ReviewProject(root), "ann")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        status, body = request(url, "GET", "/api/frames?status=edited")
+    finally:
+        server.shutdown()
+        server.server_close()
+    [frame] = json.loads(body)["frames"]
+    assert status == 200 and frame["frame_id"] == "alpha_0" and frame["decision"]["boxes"] == []

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from framehound.atomic import write_text
@@ -16,12 +17,24 @@ from framehound.review.project import ReviewProject
 from framehound.review.queue import ordered
 
 
+def _in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {text}")
+        return value
+
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``review`` subcommand's arguments."""
     parser.add_argument("--root", default=".", help="the framehound repository (default: .)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one, printed)")
+    parser.add_argument("--port", type=_in(0, 65535), default=0,
+                        help="port to listen on (default: a free one, printed)")
     parser.add_argument("--reviewer", help="name recorded with each decision (default: git config user.name)")
     trade = parser.add_mutually_exclusive_group()
     trade.add_argument("--export-labelstudio", metavar="TASKS_JSON", type=Path,
@@ -37,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{{frame_id}}, {{video_id}} (Label Studio default: {labelstudio.DEFAULT_IMAGE_URL}; "
                              f"CVAT default: {cvat.DEFAULT_IMAGE_NAME})")
     parser.add_argument("--unreviewed", action="store_true", help="exports: only frames nobody has reviewed yet")
-    parser.add_argument("--limit", type=int, metavar="N", help="exports: at most N frames, most ambiguous first")
+    parser.add_argument("--limit", type=_in(1, 10**9), metavar="N",
+                        help="exports: at most N frames, most ambiguous first")
 
 
 def default_reviewer(root: Path) -> str:

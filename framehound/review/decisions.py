@@ -98,6 +98,8 @@ class Decision:
             raise ValueError(f"missing {', '.join(missing)}")
         if raw["verdict"] not in VERDICTS:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {raw['verdict']!r}")
+        if int(raw["width"]) <= 0 or int(raw["height"]) <= 0:
+            raise ValueError("width and height must be positive")
         boxes = tuple(Box.parse(b) for b in raw.get("boxes", []))
         if raw["verdict"] == "rejected" and boxes:
             raise ValueError("a rejected frame carries no boxes")
@@ -171,7 +173,7 @@ def read_log(path: Path) -> Log:
             continue
         try:
             log.decisions.append(Decision.parse(json.loads(text)))
-        except ValueError:  # JSONDecodeError is a ValueError: a torn or hand-broken line
+        except (ValueError, TypeError):  # JSONDecodeError is a ValueError: a torn or hand-broken line
             log.unreadable.append(number)
     return log
 

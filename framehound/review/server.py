@@ -13,6 +13,7 @@ import hmac
 import logging
 import math
 import secrets
+import sys
 import threading
 from importlib.resources import files
 from pathlib import Path
@@ -22,7 +23,7 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, jsonify, render_template_string, request, send_file
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from framehound.review.decisions import Box, Decision
+from framehound.review.decisions import Box
 from framehound.review.project import Frame, ReviewProject
 from framehound.review.queue import STATUSES, ordered, page_of, progress
 
@@ -44,13 +45,15 @@ def _frame_json(project: ReviewProject, frame: Frame) -> dict[str, Any]:
         "frame_id": frame.frame_id, "video_id": frame.video_id, "t_ms": frame.t_ms,
         "width": frame.width, "height": frame.height, "image": f"/image/{quote(frame.frame_id, safe='')}",
         "proposed": [b.as_dict() for b in frame.proposed], "dimmed": [b.as_dict() for b in frame.dimmed],
-        "decision": None if decision is None else _decision_json(project, decision),
+        "decision": None if decision is None else _decision_json(project, frame.frame_id),
     }
 
 
-def _decision_json(project: ReviewProject, decision: Decision) -> dict[str, Any]:
+def _decision_json(project: ReviewProject, frame_id: str) -> dict[str, Any]:
+    """The decision a frame has now (it may have been made under the frame's former id)."""
+    decision = project.decisions[frame_id]
     return {"verdict": decision.verdict, "reviewer": decision.reviewer, "time": decision.time,
-            "source": decision.source, "boxes": [b.as_dict() for b in project.current_boxes(decision.frame_id)]}
+            "source": decision.source, "boxes": [b.as_dict() for b in project.current_boxes(frame_id)]}
 
 
 def _boxes(raw: Any, classes: list[str]) -> list[Box]:
@@ -129,8 +132,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
             return jsonify(error=str(exc)), 400
         with lock:
             project.record([project.decide(body["frame_id"], boxes, reviewer)])
-            decision = project.decisions[body["frame_id"]]
-            return jsonify(decision=_decision_json(project, decision), progress=progress(project))
+            return jsonify(decision=_decision_json(project, body["frame_id"]), progress=progress(project))
 
     @app.get("/image/<frame_id>")
     def image(frame_id: str) -> Response:
@@ -156,6 +158,9 @@ def serve(root: Path, reviewer: str, host: str, port: int) -> None:
     project = ReviewProject(root)
     server, url = bind(project, reviewer, host, port)
     print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
+    if host not in LOOPBACK:
+        print(f"warning: listening on {host}: whoever reaches it can see the frames and record decisions",
+              file=sys.stderr)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
