@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from framehound.geometry import iou
+
 
 @dataclass(frozen=True)
 class Box:
@@ -31,17 +33,6 @@ class FrameChanges:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.moved or self.reclassed)
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0 when either has no area)."""
-    width = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
-    height = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a.x_max - a.x_min) * (a.y_max - a.y_min) + (b.x_max - b.x_min) * (b.y_max - b.y_min) - inter
-    return inter / union
 
 
 def match_boxes(old: list[Box], new: list[Box], iou_min: float, moved_iou: float) -> FrameChanges:

@@ -12,22 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from framehound.geometry import iou
 from framehound.review.decisions import Box
 
 SAME_OBJECT_IOU = 0.5
 UNCHANGED_PX = 1.0
 OUTCOMES = ("proposed", "kept", "accepted", "edited", "deleted", "added")
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two pixel boxes."""
-    w = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
-    h = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    area = lambda box: (box.x_max - box.x_min) * (box.y_max - box.y_min)  # noqa: E731
-    return inter / (area(a) + area(b) - inter)
 
 
 def unchanged(a: Box, b: Box) -> bool:
