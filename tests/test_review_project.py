@@ -110,6 +110,13 @@ def test_proposed_boxes_are_what_filter_keeps_and_the_rest_of_the_requested_clas
     assert [b.class_name for b in beta.proposed + beta.dimmed] == ["person"]  # dog is not requested
 
 
+def test_boxes_below_half_the_threshold_are_not_shown(tmp_path):
+    strict = ReviewProject(build_project(tmp_path, min_confidence=0.97))
+    frame = strict.frames["alpha_1000"]
+    assert frame.proposed == []
+    assert [(b.class_name, b.confidence) for b in frame.dimmed] == [("person", 0.8)]  # the 0.48 car is left out
+
+
 def test_the_most_ambiguous_frames_come_first_and_frames_without_boxes_last(project):
     assert margin(project.frames["beta_0"], 0.5) == pytest.approx(0.01)
     assert ordered(project) == ["beta_0", "alpha_1000", "alpha_0", "beta_1000", "alpha_2000", "alpha_3000"]

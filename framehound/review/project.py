@@ -2,8 +2,10 @@
 
 *Proposed* boxes are the detector's boxes of ``filter.classes`` that pass
 filter's box rules (confidence, size, border) under the current params: what
-the automatic filter would keep. The other boxes of those classes are
-*dimmed*: shown, so a person can promote one.
+the automatic filter would keep. The other boxes of those classes with at
+least half the confidence threshold are *dimmed*: shown, so a person can
+promote one. Below that they are left out: detect keeps boxes down to a 0.05
+floor, and on a busy street those would bury the frame.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class ReviewProject:
         detections = _read(root / "data/detect/detections.parquet", tables.DETECTIONS)
         proposed_rows = select(detections, frames, params["filter"],
                                read_names(names_path.read_text(encoding="utf-8"))).proposed
-        requested = detections[detections["class_name"].isin(self.classes)]
+        requested = detections[detections["class_name"].isin(self.classes)
+                               & (detections["confidence"] >= self.min_confidence / 2)]
         dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
