@@ -96,11 +96,12 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
 
     from framehound import tables
     from framehound.detect.run import detect_all
+    from framehound.hashing import sha256_file
 
     work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
     frames = pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
                            "t_ms": range(len(paths)), "path": [str(p) for p in paths],
-                           "width": 0, "height": 0})
+                           "sha256": [sha256_file(p) for p in paths], "width": 0, "height": 0})
     tables.write_table(frames, work / "frames.parquet", tables.FRAMES)
     params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
               "input_size": args.input_size, "conf_floor": 0.05, "nms_threshold": 0.45}

@@ -64,6 +64,7 @@ FRAMES = Table({
     "video_id": "id in videos.csv",
     "t_ms": "timestamp of the frame in the video, milliseconds",
     "path": "data/frames/<video_id>/<frame_id>.jpg",
+    "sha256": "hash of the JPEG bytes: the detection cache and review decisions match frames by it",
     "width": "pixels of the JPEG",
     "height": "pixels of the JPEG",
 }, key=("frame_id",))

@@ -17,6 +17,7 @@ from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.detect.run import detect_all, detect_frames
 from framehound.errors import FramehoundError
 from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.hashing import sha256_file
 
 DETECT = {"backend": "opencv", "half": False, "batch_size": 4, "input_size": 416,
           "conf_floor": 0.05, "nms_threshold": 0.45}
@@ -50,13 +51,15 @@ def test_finds_a_person_in_street_footage(bikes_frames, detector, names):
 
 def test_finds_nothing_in_a_black_frame(tmp_path, detector, names):
     cv2.imwrite(str(tmp_path / "black.jpg"), np.zeros((360, 640, 3), np.uint8))
-    frames = pd.DataFrame([{"frame_id": "black_0", "path": str(tmp_path / "black.jpg")}])
+    frames = pd.DataFrame([{"frame_id": "black_0", "path": str(tmp_path / "black.jpg"),
+                            "sha256": sha256_file(tmp_path / "black.jpg")}])
     assert detect_frames(frames, detector, names, 0.05, 0.45).detections.empty
 
 
 def test_an_undecodable_frame_is_recorded_not_fatal(tmp_path, bikes_frames, detector, names):
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    frames = pd.concat([bikes_frames.head(2), pd.DataFrame([{"frame_id": "bad_0", "path": str(tmp_path / "bad.jpg")}])])
+    bad = {"frame_id": "bad_0", "path": str(tmp_path / "bad.jpg"), "sha256": sha256_file(tmp_path / "bad.jpg")}
+    frames = pd.concat([bikes_frames.head(2), pd.DataFrame([bad])])
     result = detect_frames(frames, detector, names, 0.05, 0.45)
     assert set(result.detections["frame_id"]) <= {"bikes_0", "bikes_500"}
     assert result.failures.to_dict("records") == [

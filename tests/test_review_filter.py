@@ -8,6 +8,8 @@ import shutil
 import cv2
 import pytest
 
+from framehound import tables
+from framehound.hashing import sha256_file
 from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
 from tests.conftest import REPO, run
@@ -69,6 +71,10 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
         handle.write(json.dumps(gone) + "\n" + '{"frame_id": "alpha_0", "verd')  # and a torn last line
     beta = root / "data/frames/beta/beta_0.jpg"
     cv2.imwrite(str(beta), cv2.imread(str(beta)), [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id
+    frames_table = root / "data/screen/frames.parquet"  # as a re-extraction records them
+    frames = tables.read_table(frames_table, tables.FRAMES)
+    frames.loc[frames["frame_id"] == "beta_0", "sha256"] = sha256_file(beta)
+    tables.write_table(frames, frames_table, tables.FRAMES)
     before = log.read_text()
     labels = filter_and_split(root)
     assert "beta_0" not in labels  # still rejected

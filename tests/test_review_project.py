@@ -17,6 +17,7 @@ import yaml
 
 from framehound import tables
 from framehound.filter.run import filter_all
+from framehound.hashing import sha256_file
 from framehound.params import load
 from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
@@ -66,7 +67,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(root / path), _image(seed, boxes))
         frames.append({"frame_id": frame_id, "video_id": video, "t_ms": int(t_ms), "path": str(path),
-                       "width": WIDTH, "height": HEIGHT})
+                       "sha256": sha256_file(root / path), "width": WIDTH, "height": HEIGHT})
         detections += [{"frame_id": frame_id, "class_id": NAMES.index(name), "class_name": name, "confidence": c,
                         "x_min": float(x0), "y_min": float(y0), "x_max": float(x1), "y_max": float(y1)}
                        for name, c, x0, y0, x1, y1 in boxes]

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from framehound import tables
+from framehound.hashing import sha256_file
 from framehound.review.decisions import read_log
 from framehound.review.project import ReviewProject
 from framehound.review.server import TOKEN_HEADER, bind
@@ -56,7 +57,8 @@ def served(tmp_path: Path) -> Iterator[tuple[ReviewProject, str]]:
     outside = tmp_path / "outside.jpg"
     cv2.imwrite(str(outside), np.zeros((24, 32, 3), np.uint8))
     frames = tables.read_table(root / "data/screen/frames.parquet", tables.FRAMES)
-    escape = {"frame_id": "evil_0", "video_id": "evil", "t_ms": 0, "path": "../outside.jpg", "width": 32, "height": 24}
+    escape = {"frame_id": "evil_0", "video_id": "evil", "t_ms": 0, "path": "../outside.jpg",
+              "sha256": sha256_file(outside), "width": 32, "height": 24}
     tables.write_table(pd.concat([frames, pd.DataFrame([escape])]), root / "data/screen/frames.parquet", tables.FRAMES)
     project = ReviewProject(root)
     server, url = bind(project, "ann")

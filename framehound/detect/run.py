@@ -8,10 +8,10 @@ the frame count.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,14 +49,14 @@ class Frame:
     error: str = ""
 
 
-def _load(detector: Detector, frame_id: str, path: str, known: frozenset[str]) -> Frame:
+def _load(detector: Detector, frame_id: str, path: str, digest: str, known: frozenset[str]) -> Frame:
+    """A frame ready for inference; a cached one (by the hash extract recorded) is not even read."""
+    if digest in known:
+        return Frame(frame_id, digest)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        return Frame(frame_id, "", error=f"cannot read {path}: {exc.strerror}")
-    digest = hashlib.sha256(data).hexdigest()
-    if digest in known:
-        return Frame(frame_id, digest)
+        return Frame(frame_id, digest, error=f"cannot read {path}: {exc.strerror}")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return Frame(frame_id, digest, error="image could not be decoded")
@@ -69,13 +69,13 @@ def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> 
     # which is the wall there (the network is far faster than decoding).
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
-    jobs = zip(frames["frame_id"], frames["path"], strict=True)
+    jobs = zip(frames["frame_id"], frames["path"], frames["sha256"], strict=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = [pool.submit(_load, detector, fid, path, known) for fid, path in islice(jobs, ahead)]
+        pending = deque(pool.submit(_load, detector, *job, known) for job in islice(jobs, ahead))
         while pending:
-            frame = pending.pop(0).result()
-            for fid, path in islice(jobs, 1):
-                pending.append(pool.submit(_load, detector, fid, path, known))
+            frame = pending.popleft().result()
+            for job in islice(jobs, 1):
+                pending.append(pool.submit(_load, detector, *job, known))
             yield frame
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import ffmpeg
 
 from framehound.errors import FramehoundError
+from framehound.hashing import sha256_file
 from framehound.media.binaries import locate
 from framehound.media.probe import probe_video
 
@@ -72,7 +73,7 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractS
         path = out_dir / f"{fid}.jpg"
         image.rename(path)
         rows.append({"frame_id": fid, "video_id": video_id, "t_ms": t_ms,
-                     "path": path, "width": width, "height": height})
+                     "path": path, "sha256": sha256_file(path), "width": width, "height": height})
     numbered.rmdir()
     if not rows:
         raise FramehoundError(f"{video}: no frames decoded")

@@ -17,10 +17,7 @@ from framehound.review.decisions import DECISIONS_PATH
 def filter_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path,
                detections_parquet: Path, out_dir: Path, metrics_path: Path,
                decisions_path: Path = DECISIONS_PATH) -> str:
-    """Apply the filter rules, then people's decisions; write the kept labels and frames and the counts.
-
-    Frame paths in ``frames_parquet`` are relative to the working directory (the repository root).
-    """
+    """Apply the filter rules, then people's decisions; write the kept labels and frames and the counts."""
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     class_indices(params["classes"], names)  # fail on a bad class before reading tables
     frames = tables.read_table(frames_parquet, tables.FRAMES)

@@ -18,7 +18,7 @@ import pandas as pd
 from framehound import tables
 from framehound.filter.rules import Selection
 from framehound.review.compare import Tally
-from framehound.review.decisions import Box, Decision, frame_hashes, match, read_log
+from framehound.review.decisions import Box, Decision, match, read_log
 
 log = logging.getLogger("framehound")
 HUMAN_CONFIDENCE = 1.0  # label confidence of a box a person drew or changed
@@ -32,13 +32,13 @@ def boxes_by_frame(rows: pd.DataFrame) -> dict[str, list[Box]]:
             for frame_id, group in ordered.groupby("frame_id", sort=True)}
 
 
-def read_decisions(path: Path, frames: pd.DataFrame, root: Path) -> tuple[dict[str, Decision], dict[str, int]]:
+def read_decisions(path: Path, frames: pd.DataFrame) -> tuple[dict[str, Decision], dict[str, int]]:
     """The decision of each current frame, and counts of what could not be used (for metrics)."""
     decision_log = read_log(path)
     if decision_log.unreadable:
         log.warning("%s: skipped %d unreadable line(s) (line %s): a torn write or a hand edit", path,
                     len(decision_log.unreadable), ", ".join(map(str, decision_log.unreadable[:5])))
-    hashes = frame_hashes(frames, root) if decision_log.decisions else {}
+    hashes = dict(zip(frames["frame_id"], frames["sha256"], strict=True))
     matched = match(decision_log.decisions, hashes)
     if matched.missing_frames:
         log.warning("%s: %d reviewed frame(s) are not in this run; their decisions are kept",
@@ -48,10 +48,10 @@ def read_decisions(path: Path, frames: pd.DataFrame, root: Path) -> tuple[dict[s
                               "unreadable_lines": len(decision_log.unreadable)}
 
 
-def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: Path, classes: list[str],
-                    root: Path = Path()) -> tuple[Selection, dict[str, Any]]:
+def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: Path,
+                    classes: list[str]) -> tuple[Selection, dict[str, Any]]:
     """The selection with human decisions applied, and the review metrics."""
-    decided, unused = read_decisions(decisions_path, frames, root)
+    decided, unused = read_decisions(decisions_path, frames)
     proposed = boxes_by_frame(selection.proposed)
     info = frames.set_index("frame_id")
     indices = {name: index for index, name in enumerate(classes)}

@@ -20,10 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from framehound.hashing import sha256_file
-
 DECISIONS_PATH = Path("reviews/decisions.jsonl")
 VERDICTS = ("accepted", "edited", "rejected")
 _APPEND_LOCK = threading.Lock()
@@ -176,11 +172,6 @@ def read_log(path: Path) -> Log:
         except (ValueError, TypeError):  # JSONDecodeError is a ValueError: a torn or hand-broken line
             log.unreadable.append(number)
     return log
-
-
-def frame_hashes(frames: pd.DataFrame, root: Path) -> dict[str, str]:
-    """frame_id -> sha256 of its JPEG (paths in the table are relative to ``root``)."""
-    return {row.frame_id: sha256_file(root / row.path) for row in frames.itertuples(index=False)}
 
 
 @dataclass

@@ -23,7 +23,7 @@ from framehound.model.install import model_dir
 from framehound.params import load as load_params
 from framehound.review.apply import boxes_by_frame
 from framehound.review.compare import box_outcomes, unchanged
-from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, frame_hashes, match, now_utc, read_log
+from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, match, now_utc, read_log
 
 BOX_KEY = ["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"]
 
@@ -67,7 +67,7 @@ class ReviewProject:
         dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
-        hashes = frame_hashes(frames, root)
+        hashes = dict(zip(frames["frame_id"], frames["sha256"], strict=True))
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.path,
                               hashes[r.frame_id], proposed.get(r.frame_id, []), dimmed.get(r.frame_id, []))
