@@ -106,7 +106,8 @@ class Fetcher:
             outcome.failures.append({"source": spec.entry, "target": spec.entry, "reason": problem})
             return
         for file in files[: spec.max_videos]:
-            video_id = local_id(file.stem, sha256_file(file))
+            digest = sha256_file(file)
+            video_id = local_id(file.stem, digest)
             outcome.ids.append(video_id)
             if video_id in self.present or video_id in self.claimed:
                 continue
@@ -117,10 +118,14 @@ class Fetcher:
             # on where the package or repository lives on this machine.
             origin = spec.entry if spec.kind == "pkg" else file.as_posix()
             self._commit(spec, outcome, video_id, copy, {"webpage_url": origin, "extractor": "local",
-                                                           "title": file.stem})
+                                                           "title": file.stem}, digest)
 
-    def _commit(self, spec: SourceSpec, outcome: Outcome, video_id: str, media: Path, info: dict) -> None:
-        """Probe, apply the duration filter on the real file, and add to the store."""
+    def _commit(self, spec: SourceSpec, outcome: Outcome, video_id: str, media: Path, info: dict,
+                sha256: str | None = None) -> None:
+        """Probe, apply the duration filter on the real file, and add to the store.
+
+        ``sha256`` is the file's hash when the caller already computed it.
+        """
         try:
             video = probe_video(media)
         except FramehoundError as exc:
@@ -144,11 +149,10 @@ class Fetcher:
             "width": video.width, "height": video.height, "fps": video.fps,
             # Local copies have no fetch time worth keeping; leaving it empty keeps
             # the offline default byte-identical on every machine (dvc.lock included).
-            "sha256": sha256_file(media), "fetched_at": "" if info.get("extractor") == "local" else _now(),
+            "sha256": sha256 or sha256_file(media), "fetched_at": "" if info.get("extractor") == "local" else _now(),
         }
-        self.store.add(video_id, media, record)
+        self.present[video_id] = self.store.add(video_id, media, record)
         self.added += 1
-        self.present[video_id] = self.store.records()[video_id]
 
     def finish_downloads(self) -> None:
         for spec, outcome, video_id, future in progress(self.pending, desc="fetch", unit="video"):

@@ -50,12 +50,13 @@ class VideoStore:
                 found[record_path.stem] = record
         return found
 
-    def add(self, video_id: str, media: Path, record: dict[str, Any]) -> None:
-        """Move ``media`` in as ``<id><suffix>`` and commit it with its record."""
+    def add(self, video_id: str, media: Path, record: dict[str, Any]) -> dict[str, Any]:
+        """Move ``media`` in as ``<id><suffix>`` and commit it with its record; return the stored record."""
         target = self.folder / f"{video_id}{media.suffix.lower()}"
         os.replace(media, target)
-        write_text(self.folder / f"{video_id}.json",
-                   json.dumps({**record, "file": target.name}, indent=2, sort_keys=True) + "\n")
+        stored = {**record, "file": target.name}
+        write_text(self.folder / f"{video_id}.json", json.dumps(stored, indent=2, sort_keys=True) + "\n")
+        return stored
 
     def remove(self, video_id: str) -> None:
         """Forget a video (e.g. its source was removed, or a takedown request)."""
