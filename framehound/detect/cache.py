@@ -28,10 +28,15 @@ def cache_key(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def empty_cache() -> pd.DataFrame:
+    """A cache with no rows."""
+    return pd.DataFrame({c: [] for c in COLUMNS})
+
+
 def load_cache(folder: Path, key: str) -> pd.DataFrame:
     """Cached rows for ``key`` (empty when there are none)."""
     path = folder / f"{key}.parquet"
-    return pd.read_parquet(path) if path.is_file() else pd.DataFrame({c: [] for c in COLUMNS})
+    return pd.read_parquet(path) if path.is_file() else empty_cache()
 
 
 def save_cache(folder: Path, key: str, rows: pd.DataFrame) -> None:

@@ -8,6 +8,7 @@ the frame count.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -28,10 +29,9 @@ from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
 from framehound.detect.backend import Detector
 from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.cache import COLUMNS, cache_key, load_cache, save_cache
+from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.errors import FramehoundError
-from framehound.hashing import sha256_file
 from framehound.progress import progress
 
 log = logging.getLogger("framehound")
@@ -114,7 +114,7 @@ class _Rows:
 
     def frame(self) -> pd.DataFrame:
         if not self.hashes:
-            return pd.DataFrame({c: [] for c in COLUMNS})
+            return empty_cache()
         # float64 before rounding, so stored values are the short decimals.
         xyxy = np.concatenate(self.boxes).astype(np.float64).round(2)
         return pd.DataFrame({
@@ -136,7 +136,7 @@ class DetectResult:
 def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], conf_floor: float,
                   nms_threshold: float, cache: pd.DataFrame | None = None) -> DetectResult:
     """Detections for the frames table, reusing ``cache`` rows by frame hash."""
-    cache = cache if cache is not None else pd.DataFrame({c: [] for c in COLUMNS})
+    cache = cache if cache is not None else empty_cache()
     known = frozenset(cache["frame_sha256"])
     fresh = _Rows()
     hashes: list[tuple[str, str]] = []
@@ -173,8 +173,9 @@ def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, ou
     backend, why = choose_backend(params["backend"])
     detector = build_detector(backend, model_dir, params)
     log.info("backend=%s (%s)", detector.name, why)
-    key = cache_key({"cfg": sha256_file(model_dir / "model.cfg"),
-                     "weights": sha256_file(model_dir / "model.weights"),
+    # The model stage recorded the files' checksums: no need to re-read 35+ MB of weights.
+    model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["files"]
+    key = cache_key({"cfg": model["cfg"]["sha256"], "weights": model["weights"]["sha256"],
                      "input_size": params["input_size"], "conf_floor": params["conf_floor"],
                      "nms_threshold": params["nms_threshold"], "backend": detector.name})
     started = time.perf_counter()
