@@ -1,8 +1,12 @@
-"""Assign whole videos to splits, so near-identical frames never leak across them."""
+"""Splits: whole videos assigned to train/val/test, and the frames of a split with their boxes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 SPLITS = ("train", "val", "test")
 
@@ -24,3 +28,14 @@ def assign_videos(frames_per_video: dict[str, int], ratios: dict[str, float], se
         assigned[split] += frames_per_video[video]
         result[video] = split
     return result
+
+
+def frames_with_boxes(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
+                      split: str) -> Iterator[tuple[Any, pd.DataFrame]]:
+    """Frames of ``split`` by frame id, each with its boxes in the order every export lists them."""
+    ordered = labels.sort_values(["frame_id", "class_index", "confidence", "x_min"],
+                                 ascending=[True, True, False, True], kind="mergesort")
+    by_frame = dict(iter(ordered.groupby("frame_id", sort=False)))
+    for frame in frames.sort_values("frame_id", kind="mergesort").itertuples(index=False):
+        if split_of[frame.video_id] == split:
+            yield frame, by_frame.get(frame.frame_id, ordered.iloc[0:0])

@@ -7,25 +7,13 @@ confidence first), so the same dataset always gets the same ids and bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from framehound.atomic import write_text
-from framehound.split.assign import SPLITS
-
-
-def frames_with_boxes(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
-                      split: str) -> Iterator[tuple[Any, pd.DataFrame]]:
-    """Frames of ``split`` by frame id, each with its boxes in the order every export lists them."""
-    ordered = labels.sort_values(["frame_id", "class_index", "confidence", "x_min"],
-                                 ascending=[True, True, False, True], kind="mergesort")
-    by_frame = dict(iter(ordered.groupby("frame_id", sort=False)))
-    for frame in frames.sort_values("frame_id", kind="mergesort").itertuples(index=False):
-        if split_of[frame.video_id] == split:
-            yield frame, by_frame.get(frame.frame_id, ordered.iloc[0:0])
+from framehound.split.assign import SPLITS, frames_with_boxes
 
 
 def coco_document(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],

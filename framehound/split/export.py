@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from framehound.split.assign import SPLITS
+from framehound.split.assign import SPLITS, frames_with_boxes
+from framehound.split.coco import write_coco
+from framehound.split.voc import write_voc
 from framehound.split.yolo_labels import PixelBox, format_labels
 
 Writer = Callable[[Path, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]], None]
@@ -51,27 +53,20 @@ def _layout(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: di
     images/<split>/<frame>.jpg, labels/<split>/<frame>.txt (YOLO lines, empty
     for negatives), train.txt/val.txt/test.txt and obj.names.
     """
-    by_frame = dict(iter(labels.groupby("frame_id", sort=True)))
     for split in SPLITS:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
-    for frame in frames.itertuples(index=False):
-        split = split_of[frame.video_id]
-        shutil.copyfile(frame.path, root / "images" / split / f"{frame.frame_id}.jpg")
-        group = by_frame.get(frame.frame_id, labels.iloc[0:0])
-        boxes = [PixelBox(int(r.class_index), r.x_min, r.y_min, r.x_max, r.y_max)
-                 for r in group.itertuples(index=False)]
-        (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
-            format_labels(boxes, frame.width, frame.height))
+        for frame, group in frames_with_boxes(frames, labels, split_of, split):
+            shutil.copyfile(frame.path, root / "images" / split / f"{frame.frame_id}.jpg")
+            boxes = [PixelBox(int(r.class_index), r.x_min, r.y_min, r.x_max, r.y_max)
+                     for r in group.itertuples(index=False)]
+            (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
+                format_labels(boxes, frame.width, frame.height))
     _image_lists(root, frames, split_of)
     (root / "obj.names").write_text("".join(c + "\n" for c in classes))
 
 
-def _writers() -> dict[str, Writer]:
-    from framehound.split.coco import write_coco
-    from framehound.split.voc import write_voc
-
-    return {"darknet": write_darknet, "yolo": write_yolo, "coco": write_coco, "voc": write_voc}
+WRITERS: dict[str, Writer] = {"darknet": write_darknet, "yolo": write_yolo, "coco": write_coco, "voc": write_voc}
 
 
 def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
@@ -82,6 +77,5 @@ def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_
     pixels, ``split_of`` maps each video to its split.
     """
     _layout(root, frames, labels, split_of, classes)
-    writers = _writers()
     for name in formats:
-        writers[name](root, frames, labels, split_of, classes)
+        WRITERS[name](root, frames, labels, split_of, classes)

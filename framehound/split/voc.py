@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 
 from framehound.atomic import atomic_path
-from framehound.split.assign import SPLITS
-from framehound.split.coco import frames_with_boxes
+from framehound.split.assign import SPLITS, frames_with_boxes
 
 
 def _pixel(value: float) -> int:
