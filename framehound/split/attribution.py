@@ -22,20 +22,13 @@ def timestamp(t_ms: int) -> str:
 
 
 def write_attribution(path: Path, frames: pd.DataFrame, split_of: dict[str, str], videos: pd.DataFrame) -> None:
-    """Write the attribution table for the dataset's frames."""
-    by_video = videos.set_index("id")
-    rows = []
-    for frame in frames.sort_values("frame_id").itertuples(index=False):
-        video = by_video.loc[frame.video_id] if frame.video_id in by_video.index else None
-        split = split_of[frame.video_id]
-
-        def field(name: str, video: pd.Series | None = video) -> str:
-            return "" if video is None else str(video[name])
-
-        rows.append({"image": f"images/{split}/{frame.frame_id}.jpg", "video_id": frame.video_id,
-                     "timestamp": timestamp(frame.t_ms), "webpage_url": field("webpage_url"),
-                     "title": field("title"), "uploader": field("uploader"), "license": field("license"),
-                     "source": field("source")})
-    columns = ["image", "video_id", "timestamp", "webpage_url", "title", "uploader", "license", "source"]
+    """Write the attribution table for the dataset's frames (a video missing from ``videos`` gets blanks)."""
+    provenance = ["webpage_url", "title", "uploader", "license", "source"]
+    table = frames.sort_values("frame_id").merge(
+        videos.rename(columns={"id": "video_id"})[["video_id", *provenance]], on="video_id", how="left")
+    table = table.assign(
+        image=[f"images/{split_of[v]}/{f}.jpg" for v, f in zip(table["video_id"], table["frame_id"], strict=True)],
+        timestamp=table["t_ms"].map(timestamp),
+    )
     with atomic_path(path) as tmp:
-        pd.DataFrame(rows, columns=columns).to_csv(tmp, index=False, lineterminator="\n")
+        table[["image", "video_id", "timestamp", *provenance]].fillna("").to_csv(tmp, index=False, lineterminator="\n")
