@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from framehound.review.decisions import read_log
 from framehound.review.project import ReviewProject
 from framehound.review.server import bind
 from tests.conftest import REPO
@@ -126,3 +127,12 @@ def test_the_view_of_frames_not_yet_reviewed_leaves_out_the_reviewed_ones(page):
     expect(page.locator("article.frame")).to_have_count(5)
     expect(card(page, "beta_0")).to_have_count(0)
 
+
+
+def test_a_box_moves_by_keyboard_and_by_dragging_and_stays_inside_the_frame(page, root):
+    page.keyboard.press("Tab")  # beta_0's car, (60, 90)-(250, 200) on a 320x240 frame
+    page.keyboard.press("Shift+ArrowRight")  # one step: 1% of the width, 3.2 px
+    drag_on_image(page, "beta_0", (150, 150), (300, 150))  # 150 px further right: it stops at the edge
+    page.wait_for_selector('body[data-unsaved="0"]')
+    [box] = read_log(root / "reviews/decisions.jsonl").decisions[-1].boxes
+    assert (box.x_min, box.y_min, box.x_max, box.y_max) == pytest.approx((130, 90, 320, 200), abs=0.2)

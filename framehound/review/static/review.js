@@ -289,6 +289,15 @@ function addBox(frame, box) {
   state.selected = { kind: "proposed", index: frame.boxes.length - 1 };
 }
 
+function moveWithin(frame, box, from, dx, dy) {  // box = `from` shifted by dx, dy, same size, inside the frame
+  const w = from.x_max - from.x_min;
+  const h = from.y_max - from.y_min;
+  box.x_min = clamp(from.x_min + dx, 0, frame.data.width - w);
+  box.y_min = clamp(from.y_min + dy, 0, frame.data.height - h);
+  box.x_max = box.x_min + w;
+  box.y_max = box.y_min + h;
+}
+
 function nudge(dx, dy, resize) {  // keyboard move or resize of the selected box, by 1% of the frame
   const frame = current();
   if (!state.selected) return;
@@ -299,12 +308,7 @@ function nudge(dx, dy, resize) {  // keyboard move or resize of the selected box
     box.x_max = clamp(box.x_max + stepX, box.x_min + 1, frame.data.width);
     box.y_max = clamp(box.y_max + stepY, box.y_min + 1, frame.data.height);
   } else {
-    const w = box.x_max - box.x_min;
-    const h = box.y_max - box.y_min;
-    box.x_min = clamp(box.x_min + stepX, 0, frame.data.width - w);
-    box.y_min = clamp(box.y_min + stepY, 0, frame.data.height - h);
-    box.x_max = box.x_min + w;
-    box.y_max = box.y_min + h;
+    moveWithin(frame, box, box, stepX, stepY);
   }
   box.confidence = null;
   edited(frame, false);
@@ -383,12 +387,7 @@ window.addEventListener("mousemove", (ev) => {
   const dx = p.x - drag.start.x;
   const dy = p.y - drag.start.y;
   if (drag.mode === "move") {
-    const w = o.x_max - o.x_min;
-    const h = o.y_max - o.y_min;
-    box.x_min = clamp(o.x_min + dx, 0, frame.data.width - w);
-    box.y_min = clamp(o.y_min + dy, 0, frame.data.height - h);
-    box.x_max = box.x_min + w;
-    box.y_max = box.y_min + h;
+    moveWithin(frame, box, o, dx, dy);
   } else {
     for (const edge of drag.edges) box[edge] = o[edge] + (edge.startsWith("x") ? dx : dy);
     [box.x_min, box.x_max] = [Math.min(box.x_min, box.x_max), Math.max(box.x_min, box.x_max)];
