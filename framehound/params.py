@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from framehound.errors import FramehoundError
+from framehound.fetch.sources import sources_problem
 
 Check = Callable[[Any], str | None]
 
@@ -71,12 +72,6 @@ def _non_empty_unique_strings(value: Any) -> str | None:
     return None
 
 
-def _sources(value: Any) -> str | None:
-    from framehound.fetch.sources import sources_problem
-
-    return sources_problem(value)
-
-
 def _yyyymmdd(value: Any) -> str | None:
     return None if re.fullmatch(r"\d{8}", value) else f"must be a date as YYYYMMDD, got {value!r}"
 
@@ -109,7 +104,7 @@ SCHEMA: dict[str, Any] = {
         "names": _MODEL_FILE,
     },
     "fetch": {
-        "sources": Field(LIST, _sources),
+        "sources": Field(LIST, sources_problem),
         "max_height": Field(INT, _in_range(144, 4320)),
         "min_duration": Field(NUM, _in_range(0, 10**6), nullable=True),
         "max_duration": Field(NUM, _in_range(0, 10**6, lo_open=True), nullable=True),
