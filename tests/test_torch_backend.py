@@ -14,6 +14,7 @@ pytest.importorskip("torch")
 
 from framehound.darknet.cfg import parse_cfg
 from framehound.darknet.torch_model import ConvSpec, build_darknet, plan_layers
+from framehound.detect.backend import network_input
 from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector, import_torch
@@ -37,8 +38,8 @@ def torch_detector(model_dir: Path) -> TorchDetector:
 
 
 @pytest.fixture(scope="module")
-def batch(images: list[np.ndarray], torch_detector: TorchDetector) -> np.ndarray:
-    return np.stack([torch_detector.preprocess(image) for image in images])
+def batch(images: list[np.ndarray]) -> np.ndarray:
+    return np.stack([network_input(image, SIZE) for image in images])
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +81,33 @@ def test_name_says_what_runs(torch_detector: TorchDetector) -> None:
     assert torch_detector.name == "torch-cpu-fp32"  # half=True applies on CUDA only
 
 
-def test_preprocessing_is_opencvs_blob(images: list[np.ndarray], torch_detector: TorchDetector) -> None:
+def test_network_input_is_opencvs_blob_before_scaling(images: list[np.ndarray]) -> None:
     blob = cv2.dnn.blobFromImage(images[0], 1 / 255.0, (SIZE, SIZE), swapRB=True, crop=False)[0]
-    np.testing.assert_array_equal(torch_detector.preprocess(images[0]), blob)
+    scaled = network_input(images[0], SIZE).transpose(2, 0, 1).astype(np.float32) * np.float32(1 / 255.0)
+    np.testing.assert_array_equal(scaled, blob)
+
+
+def test_eight_bit_input_gives_opencv_exactly_the_float_blobs_rows(model_dir: Path,
+                                                                   images: list[np.ndarray]) -> None:
+    detector = OpenCVDetector(model_dir, SIZE)
+    detector.net.setInput(cv2.dnn.blobFromImage(images[0], 1 / 255.0, (SIZE, SIZE), swapRB=True, crop=False))
+    from_blob = np.concatenate([o.reshape(-1, 85) for o in detector.net.forward(detector.output_names)])
+    np.testing.assert_array_equal(detector.infer(network_input(images[0], SIZE)[np.newaxis])[0], from_blob)
+
+
+@pytest.mark.parametrize("backend", ["opencv", "torch"])
+def test_rows_under_the_objectness_floor_are_left_out_without_losing_a_detection(
+        backend: str, model_dir: Path, images: list[np.ndarray], batch: np.ndarray,
+        torch_detector: TorchDetector) -> None:
+    detector = torch_detector if backend == "torch" else OpenCVDetector(model_dir, SIZE)
+    every, kept = detector.infer(batch[:4]), detector.infer(batch[:4], min_objectness=0.1)
+    for image, all_rows, few_rows in zip(images[:4], every, kept, strict=True):
+        np.testing.assert_array_equal(few_rows, all_rows[all_rows[:, 4] >= 0.1])
+        assert 0 < len(few_rows) < len(all_rows) / 10
+        height, width = image.shape[:2]
+        expected, found = _detections(all_rows, width, height), _detections(few_rows, width, height)
+        np.testing.assert_array_equal(found.xyxy, expected.xyxy)
+        np.testing.assert_array_equal(found.class_id, expected.class_id)
 
 
 def test_raw_rows_match_opencv_row_for_row(torch_rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
@@ -236,7 +261,7 @@ def test_every_supported_layer_matches_opencv(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     (tmp_path / "model.cfg").write_text(SYNTHETIC_CFG)
     (tmp_path / "model.weights").write_bytes(_random_weights(SYNTHETIC_CFG, rng))
-    batch = rng.uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
+    batch = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     ours = TorchDetector(tmp_path, 64, device="cpu").infer(batch)
     theirs = OpenCVDetector(tmp_path, 64).infer(batch)
     assert ours[0].shape == (16 * 16 * 3 + 32 * 32 * 3, 6)

@@ -51,16 +51,13 @@ class OpenCVDetector:
         self.output_names = self.net.getUnconnectedOutLayersNames()
         self.input_size = input_size
 
-    def preprocess(self, image_bgr: np.ndarray) -> np.ndarray:
-        """RGB, 0..1, stretched to the input size, channels first."""
-        size = (self.input_size, self.input_size)
-        return cv2.dnn.blobFromImage(image_bgr, 1 / 255.0, size, swapRB=True, crop=False)[0]
-
-    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
-        """Raw YOLO rows per image; images go through the network one at a time."""
+    def infer(self, batch: np.ndarray, min_objectness: float = 0.0) -> list[np.ndarray]:
+        """Rows per image, objectness at least ``min_objectness``; one image per forward pass."""
         results = []
         for image in batch:
-            self.net.setInput(image[np.newaxis])
+            # 8-bit NCHW in, scaled to 0..1 by the network's input layer: the same floats as blobFromImage.
+            self.net.setInput(np.ascontiguousarray(image.transpose(2, 0, 1))[np.newaxis], "", 1 / 255.0)
             outputs = self.net.forward(self.output_names)
-            results.append(np.concatenate([o.reshape(-1, o.shape[-1]) for o in outputs]))
+            rows = np.concatenate([o.reshape(-1, o.shape[-1]) for o in outputs])
+            results.append(rows[rows[:, 4] >= min_objectness])
         return results

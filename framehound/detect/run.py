@@ -1,9 +1,10 @@
 """detect: run the model over every frame and write detections.parquet.
 
-Frames are read, hashed, decoded and preprocessed on worker threads while the
-network runs (cv2 releases the GIL), a bounded number ahead, so on CPU the
-stage runs at the speed of the forward pass and memory stays flat whatever
-the frame count.
+Frames are read, decoded and resized on worker threads while the network runs
+(cv2 releases the GIL), a bounded number ahead, so on CPU the stage runs at the
+speed of the forward pass and memory stays flat whatever the frame count. The
+summary says how much of the wall time the network was busy: near 100%, the
+network is the wall; well under, reading and decoding JPEGs is (more cores help).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
-from framehound.detect.backend import Detector
+from framehound.detect.backend import Detector, network_input
 from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
@@ -39,13 +40,13 @@ log = logging.getLogger("framehound")
 
 @dataclass
 class Frame:
-    """One frame after loading: ``tensor`` is None when cached or undecodable."""
+    """One frame after loading: ``pixels`` is None when cached or undecodable."""
 
     frame_id: str
     sha256: str
     width: int = 0
     height: int = 0
-    tensor: np.ndarray | None = None
+    pixels: np.ndarray | None = None
     error: str = ""
 
 
@@ -60,7 +61,7 @@ def _load(detector: Detector, frame_id: str, path: str, digest: str, known: froz
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return Frame(frame_id, digest, error="image could not be decoded")
-    return Frame(frame_id, digest, image.shape[1], image.shape[0], detector.preprocess(image))
+    return Frame(frame_id, digest, image.shape[1], image.shape[0], network_input(image, detector.input_size))
 
 
 def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> Iterator[Frame]:
@@ -83,7 +84,7 @@ def _batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
     """Groups of frames that need inference; other frames pass through alone."""
     batch: list[Frame] = []
     for frame in frames:
-        if frame.tensor is None:
+        if frame.pixels is None:
             yield [frame]
             continue
         batch.append(frame)
@@ -131,6 +132,7 @@ class DetectResult:
     failures: pd.DataFrame
     cache: pd.DataFrame
     inferred: int
+    network_s: float  # time inside ``infer``: near the wall time, the network is the bottleneck
 
 
 def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], conf_floor: float,
@@ -141,17 +143,19 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
     fresh = _Rows()
     hashes: list[tuple[str, str]] = []
     failures: list[dict[str, str]] = []
-    inferred = 0
+    inferred, network_s = 0, 0.0
     loaded = progress(_loaded(detector, frames, known), desc="detect", total=len(frames), unit="frame")
     for batch in _batches(loaded, detector.batch_size):
         if batch[0].error:
             failures.append({"source": "detect", "target": batch[0].frame_id, "reason": batch[0].error})
             continue
         hashes.extend((f.frame_id, f.sha256) for f in batch)
-        if batch[0].tensor is None:
+        if batch[0].pixels is None:
             continue
-        tensors = batch[0].tensor[np.newaxis] if len(batch) == 1 else np.stack([f.tensor for f in batch])
-        outputs = detector.infer(tensors)
+        pixels = batch[0].pixels[np.newaxis] if len(batch) == 1 else np.stack([f.pixels for f in batch])
+        started = time.perf_counter()
+        outputs = detector.infer(pixels, min_objectness=conf_floor)
+        network_s += time.perf_counter() - started
         for frame, raw in zip(batch, outputs, strict=True):
             fresh.add(frame, raw, conf_floor, nms_threshold)
         inferred += len(batch)
@@ -162,7 +166,7 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
     detections["class_id"] = detections["class_id"].astype(np.int64)
     detections["class_name"] = np.asarray(names, dtype=object)[detections["class_id"].to_numpy()]
     failure_frame = pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
-    return DetectResult(detections, failure_frame, merged_cache, inferred)
+    return DetectResult(detections, failure_frame, merged_cache, inferred, network_s)
 
 
 def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, out_dir: Path,
@@ -189,5 +193,7 @@ def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, ou
         tables.write_table(result.failures, staging / "failures.csv", tables.FAILURES)
     save_cache(cache_dir, key, result.cache)
     done = len(frames) - len(result.failures)
+    speed = (f"{result.inferred / elapsed:.1f} frames/s (network busy {result.network_s / elapsed:.0%}), "
+             if result.inferred else "")
     return (f"{done} frames ({result.inferred} inferred, {done - result.inferred} cached), "
-            f"{len(result.detections)} boxes, {result.inferred / elapsed:.1f} frames/s, backend={detector.name}")
+            f"{len(result.detections)} boxes, {speed}backend={detector.name}")

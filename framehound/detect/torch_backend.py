@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-import cv2
 import numpy as np
 
 from framehound.errors import FramehoundError
@@ -50,17 +49,18 @@ class TorchDetector:
         self.input_size = input_size
         self.batch_size = batch_size
 
-    def preprocess(self, image_bgr: np.ndarray) -> np.ndarray:
-        """RGB, 0..1, stretched to the input size, channels first (as cv2.dnn.blobFromImage does)."""
-        size = (self.input_size, self.input_size)
-        resized = cv2.resize(image_bgr, size, interpolation=cv2.INTER_LINEAR)
-        return resized[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) * np.float32(1 / 255.0)
+    def infer(self, batch: np.ndarray, min_objectness: float = 0.0) -> list[np.ndarray]:
+        """Rows per image, objectness at least ``min_objectness``, the whole batch in one forward pass.
 
-    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
-        """Raw YOLO rows per image, the whole batch in one forward pass."""
+        8-bit frames go to the device and are scaled there; rows are chosen
+        there too, so what comes back is a few rows a frame, not 2,535 × 85 floats.
+        """
         torch = import_torch()
         with torch.inference_mode():
-            images = torch.from_numpy(np.ascontiguousarray(batch)).to(
-                self.device, self.dtype, memory_format=torch.channels_last)
-            rows = self.model(images).float().cpu().numpy()
-        return list(rows)
+            # NHWC permuted to NCHW is already channels_last.
+            images = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).to(self.dtype).mul_(1 / 255.0)
+            outputs = self.model(images)
+            keep = outputs[..., 4] >= min_objectness
+            rows = outputs[keep].float().cpu().numpy()
+            counts = keep.sum(dim=1).cpu().numpy()
+        return np.split(rows, np.cumsum(counts)[:-1])
