@@ -1,6 +1,6 @@
 """How close the detect stage runs to the model's own speed, on real footage.
 
-Three measurements on the same N frames, each in its own process so peak RSS
+Four measurements on the same N frames, each in its own process so peak RSS
 is its own:
   ceiling  the backend's forward pass alone on preloaded inputs
   stage    the detect stage's code path end to end (load the model, read,
@@ -8,10 +8,13 @@ is its own:
            Python's one-off `import torch` happens before the clock starts
   naive    the tutorial way: per frame imread + blobFromImage + forward and a
            Python loop over every output row
+  input    the stage's loop with a network that costs nothing (it replays
+           rows the real one produced): how fast this host can feed frames
 Modes run interleaved, --repeats times each, and the best rate of each counts.
-Prints frames/s, peak RSS and the ratios stage/ceiling and stage/naive, and
-appends a row to docs/performance.md. Timings are never asserted anywhere:
-these machines are shared and noisy, so compare ratios from one run.
+Prints frames/s, peak RSS and the ratios stage/ceiling, stage/naive and
+stage/input, and appends a row to docs/performance.md. Timings are never
+asserted anywhere: these machines are shared and noisy, so compare ratios from
+one run.
 
     python bench/detect.py                  # 500 frames, opencv, 416
     python bench/detect.py --frames 2000 --modes stage       # RSS at scale
@@ -96,18 +99,23 @@ def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) ->
     return len(paths) / (time.perf_counter() - started)
 
 
-def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+def _frames_table(paths: list[Path]):
+    """The frames table extract would write for ``paths`` (repeats are distinct frames)."""
     import pandas as pd
 
-    from framehound import tables
-    from framehound.detect.run import detect_all
     from framehound.hashing import sha256_file
 
+    return pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
+                         "t_ms": range(len(paths)), "path": [str(p) for p in paths],
+                         "sha256": [sha256_file(p) for p in paths], "width": 0, "height": 0})
+
+
+def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    from framehound import tables
+    from framehound.detect.run import detect_all
+
     work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
-    frames = pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
-                           "t_ms": range(len(paths)), "path": [str(p) for p in paths],
-                           "sha256": [sha256_file(p) for p in paths], "width": 0, "height": 0})
-    tables.write_table(frames, work / "frames.parquet", tables.FRAMES)
+    tables.write_table(_frames_table(paths), work / "frames.parquet", tables.FRAMES)
     params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
               "input_size": args.input_size, "conf_floor": CONF_FLOOR, "nms_threshold": NMS_THRESHOLD}
     if args.backend == "torch":
@@ -118,6 +126,40 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     print(f"         stage says: {summary}", file=sys.stderr)  # network busy near 100%: the model is the wall
     shutil.rmtree(work)
     return rate
+
+
+class FreeNetwork:
+    """A stand-in network that costs nothing: it hands back rows the real one produced, in turn."""
+
+    def __init__(self, rows: list, batch_size: int, input_size: int) -> None:
+        self.name, self.rows, self.batch_size, self.input_size, self.calls = "free", rows, batch_size, input_size, 0
+
+    def infer(self, batch, min_objectness: float = 0.0) -> list:
+        start, self.calls = self.calls, self.calls + len(batch)
+        return [self.rows[(start + i) % len(self.rows)] for i in range(len(batch))]
+
+
+def run_input(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    """The stage's loop (read, decode, resize, batch, postprocess) with a free network.
+
+    The most this host's input path can feed any network: on a GPU, compare it
+    with the ceiling to see which of the two is the wall.
+    """
+    import cv2
+    import numpy as np
+
+    from framehound.darknet.cfg import read_names
+    from framehound.detect.backend import network_input
+    from framehound.detect.run import detect_frames
+
+    real = _detector(args, batch_size)
+    sample = np.stack([network_input(cv2.imread(str(p)), args.input_size) for p in paths[:16]])
+    network = FreeNetwork(real.infer(sample, CONF_FLOOR), real.batch_size, args.input_size)
+    names = read_names((Path(args.model) / "model.names").read_text(encoding="utf-8"))
+    frames = _frames_table(paths)
+    started = time.perf_counter()
+    detect_frames(frames, network, names, CONF_FLOOR, NMS_THRESHOLD)
+    return len(paths) / (time.perf_counter() - started)
 
 
 def run_naive(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
@@ -148,7 +190,7 @@ def run_naive(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     return len(paths) / (time.perf_counter() - started)
 
 
-MODES = {"ceiling": run_ceiling, "stage": run_stage, "naive": run_naive}
+MODES = {"ceiling": run_ceiling, "stage": run_stage, "naive": run_naive, "input": run_input}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -184,7 +226,7 @@ def main() -> None:
     parser.add_argument("--input-size", type=int, default=416)
     parser.add_argument("--batch-sizes", default="1", help="comma-separated, for the torch backend")
     parser.add_argument("--half", action="store_true", help="fp16 (CUDA backends)")
-    parser.add_argument("--modes", default="ceiling,stage,naive")
+    parser.add_argument("--modes", default="ceiling,stage,naive,input")
     parser.add_argument("--model-dir")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each mode; the best rate counts")
     parser.add_argument("--no-record", action="store_true", help="don't append to docs/performance.md")
@@ -226,12 +268,14 @@ def main() -> None:
     shutil.rmtree(work)
     lines = []
     for batch in [int(b) for b in args.batch_sizes.split(",")]:
-        stage, ceiling, naive = (results.get(f"{m}@{batch}") for m in ("stage", "ceiling", "naive"))
+        stage, ceiling, naive, feed = (results.get(f"{m}@{batch}") for m in ("stage", "ceiling", "naive", "input"))
         ratios = []
         if stage and ceiling:
             ratios.append(f"stage/ceiling {stage['rate'] / ceiling['rate']:.2f}")
         if stage and naive:
             ratios.append(f"stage/naive {stage['rate'] / naive['rate']:.2f}")
+        if stage and feed:
+            ratios.append(f"stage/input {stage['rate'] / feed['rate']:.2f}")
         rates = " · ".join(f"{m} {results[f'{m}@{batch}']['rate']:.1f}" for m in modes)
         rss = max(results[f"{m}@{batch}"]["peak_mb"] for m in modes)
         line = (f"| {datetime.date.today()} | {hardware()} | {args.backend}{' fp16' if args.half else ''} "
