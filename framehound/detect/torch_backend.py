@@ -38,6 +38,9 @@ class TorchDetector:
         self.device = torch.device(device)
         on_cuda = self.device.type == "cuda"
         self.dtype = torch.float16 if half and on_cuda else torch.float32
+        # cuDNN's autotuner picks convolution algorithms by timing them, so two
+        # runs could differ in the last bits and DVC would see a changed output.
+        torch.backends.cudnn.benchmark = False
         if not on_cuda:
             torch.set_num_threads(os.cpu_count() or 1)
             batch_size = 1  # on CPU, batches were slower per frame than single frames
