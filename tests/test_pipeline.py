@@ -64,6 +64,10 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert summary_lines and re.search(r"[\d.]+ frames/s \(network busy \d+%\), backend=", summary_lines[0])
 
 
+def test_a_fresh_run_warns_about_nothing(first_repro):
+    assert "WARNING" not in first_repro.stdout + first_repro.stderr
+
+
 def test_status_is_clean_and_a_second_repro_runs_nothing(project, first_repro):
     assert "up to date" in run(["dvc", "status"], project).stdout
     assert stages_run(run(["dvc", "repro"], project).stdout) == []
