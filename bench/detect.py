@@ -81,16 +81,23 @@ def _detector(args: argparse.Namespace, batch_size: int):
     return build_detector(args.backend, Path(args.model), params)
 
 
-def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+def _network_inputs(paths: list[Path], size: int):
+    """The frames at ``paths`` as one batch of network inputs."""
     import cv2
     import numpy as np
 
     from framehound.detect.backend import network_input
 
+    return np.stack([network_input(cv2.imread(str(p)), size) for p in paths])
+
+
+def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
+    import numpy as np
+
     detector = _detector(args, batch_size)
     # A bounded pool of distinct inputs, cycled: preloading thousands of
     # frames would measure memory, not the model.
-    pool = np.stack([network_input(cv2.imread(str(p)), args.input_size) for p in paths[:max(64, batch_size)]])
+    pool = _network_inputs(paths[:max(64, batch_size)], args.input_size)
     detector.infer(pool[:batch_size], CONF_FLOOR)  # warm-up
     started = time.perf_counter()
     for start in range(0, len(paths), batch_size):
@@ -99,29 +106,34 @@ def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) ->
     return len(paths) / (time.perf_counter() - started)
 
 
-def _frames_table(paths: list[Path]):
-    """The frames table extract would write for ``paths`` (repeats are distinct frames)."""
+def write_frames_table(paths: list[Path], target: Path) -> None:
+    """The frames table extract would write for ``paths`` (repeats are distinct frames).
+
+    Written once by the parent: every stage and input run reads it, instead of
+    each re-hashing thousands of JPEGs on a machine lent by the minute.
+    """
     import pandas as pd
 
+    from framehound import tables
     from framehound.hashing import sha256_file
 
-    return pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
-                         "t_ms": range(len(paths)), "path": [str(p) for p in paths],
-                         "sha256": [sha256_file(p) for p in paths], "width": 0, "height": 0})
+    digests = {p: sha256_file(p) for p in set(paths)}
+    frames = pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
+                           "t_ms": range(len(paths)), "path": [str(p) for p in paths],
+                           "sha256": [digests[p] for p in paths], "width": 0, "height": 0})
+    tables.write_table(frames, target, tables.FRAMES)
 
 
 def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
-    from framehound import tables
     from framehound.detect.run import detect_all
 
     work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
-    tables.write_table(_frames_table(paths), work / "frames.parquet", tables.FRAMES)
     params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
               "input_size": args.input_size, "conf_floor": CONF_FLOOR, "nms_threshold": NMS_THRESHOLD}
     if args.backend == "torch":
         import torch  # noqa: F401  Python's one-off import (1.5 s on 2 cores) is not the stage's throughput
     started = time.perf_counter()
-    summary = detect_all(params, Path(args.model), work / "frames.parquet", work / "out", work / "cache")
+    summary = detect_all(params, Path(args.model), Path(args.frames_table), work / "out", work / "cache")
     rate = len(paths) / (time.perf_counter() - started)
     print(f"         stage says: {summary}", file=sys.stderr)  # network busy near 100%: the model is the wall
     shutil.rmtree(work)
@@ -145,18 +157,15 @@ def run_input(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     The most this host's input path can feed any network: on a GPU, compare it
     with the ceiling to see which of the two is the wall.
     """
-    import cv2
-    import numpy as np
-
+    from framehound import tables
     from framehound.darknet.cfg import read_names
-    from framehound.detect.backend import network_input
     from framehound.detect.run import detect_frames
 
     real = _detector(args, batch_size)
-    sample = np.stack([network_input(cv2.imread(str(p)), args.input_size) for p in paths[:16]])
-    network = FreeNetwork(real.infer(sample, CONF_FLOOR), real.batch_size, args.input_size)
+    network = FreeNetwork(real.infer(_network_inputs(paths[:16], args.input_size), CONF_FLOOR),
+                          real.batch_size, args.input_size)
     names = read_names((Path(args.model) / "model.names").read_text(encoding="utf-8"))
-    frames = _frames_table(paths)
+    frames = tables.read_table(Path(args.frames_table), tables.FRAMES)
     started = time.perf_counter()
     detect_frames(frames, network, names, CONF_FLOOR, NMS_THRESHOLD)
     return len(paths) / (time.perf_counter() - started)
@@ -232,6 +241,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="don't append to docs/performance.md")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--paths-file", help=argparse.SUPPRESS)
+    parser.add_argument("--frames-table", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -246,6 +256,7 @@ def main() -> None:
     else:
         paths = prepare_frames(work, args.frames)
     (work / "paths.txt").write_text("\n".join(map(str, paths)))
+    write_frames_table(paths, work / "frames.parquet")
     model = model_dir(args)
     modes = [m for m in args.modes.split(",") if m]
     if args.backend != "opencv" and "naive" in modes:
@@ -257,6 +268,7 @@ def main() -> None:
         for _ in range(args.repeats):
             for mode in modes:
                 command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
+                           "--frames-table", str(work / "frames.parquet"),
                            "--model", str(model), "--backend", args.backend, "--input-size", str(args.input_size),
                            "--batch-size", str(batch)] + (["--half"] if args.half else [])
                 out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout

@@ -109,7 +109,7 @@ def test_decode_maps_fractions_to_pixels_and_keeps_every_class_over_the_floor():
     row = np.zeros((1, 8), np.float32)
     row[0, :4] = [0.5, 0.5, 0.2, 0.4]
     row[0, 5:] = [0.9, 0.01, 0.3]
-    boxes = decode([row], width=1000, height=500, conf_floor=0.05)
+    boxes = decode(row, width=1000, height=500, conf_floor=0.05)
     assert boxes.class_id.tolist() == [0, 2]
     assert boxes.confidence.tolist() == pytest.approx([0.9, 0.3])
     assert boxes.xyxy[0].tolist() == pytest.approx([400, 150, 600, 350])

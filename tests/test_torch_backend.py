@@ -53,7 +53,7 @@ def opencv_rows(model_dir: Path, batch: np.ndarray) -> list[np.ndarray]:
 
 
 def _detections(rows: np.ndarray, width: int, height: int) -> Boxes:
-    return nms_per_class(decode([rows], width, height, conf_floor=0.1), 0.45)
+    return nms_per_class(decode(rows, width, height, conf_floor=0.1), 0.45)
 
 
 def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -20,14 +20,13 @@ class Boxes:
         return len(self.class_id)
 
 
-def decode(outputs: list[np.ndarray], width: int, height: int, conf_floor: float) -> Boxes:
+def decode(rows: np.ndarray, width: int, height: int, conf_floor: float) -> Boxes:
     """Candidates above ``conf_floor`` from YOLO rows ``[cx, cy, w, h, obj, class scores…]``.
 
     Coordinates are fractions of the (stretched) network input, so they map to
     the frame by its width and height. A row yields one candidate per class
     over the floor, as Darknet does, so a box can compete in several classes.
     """
-    rows = np.concatenate([o.reshape(-1, o.shape[-1]) for o in outputs])
     scores = rows[:, 5:]
     row_idx, class_idx = np.nonzero(scores >= conf_floor)
     geometry = rows[row_idx, :4]

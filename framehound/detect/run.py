@@ -105,7 +105,7 @@ class _Rows:
         self.boxes: list[np.ndarray] = []
 
     def add(self, frame: Frame, raw: np.ndarray, conf_floor: float, nms_threshold: float) -> None:
-        found = nms_per_class(decode([raw], frame.width, frame.height, conf_floor), nms_threshold)
+        found = nms_per_class(decode(raw, frame.width, frame.height, conf_floor), nms_threshold)
         if not len(found):  # a sentinel row: processed, nothing found
             found = Boxes(np.array([-1], np.int32), np.zeros(1, np.float32), np.zeros((1, 4), np.float32))
         self.hashes.append(np.full(len(found), frame.sha256, dtype=object))

@@ -64,6 +64,6 @@ class TorchDetector:
             images = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).to(self.dtype).mul_(1 / 255.0)
             outputs = self.model(images)
             keep = outputs[..., 4] >= min_objectness
-            rows = outputs[keep].float().cpu().numpy()
+            rows = outputs[keep].cpu().numpy()  # float32: the [yolo] heads decode in float32
             counts = keep.sum(dim=1).cpu().numpy()
         return np.split(rows, np.cumsum(counts)[:-1])
