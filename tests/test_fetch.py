@@ -16,6 +16,7 @@ from framehound import tables
 from framehound.errors import FramehoundError
 from framehound.fetch.ids import safe_id
 from framehound.fetch.run import fetch_videos
+from framehound.fetch.selection import duration_rejection, rejection
 from framehound.fetch.sources import classify, parse_spec, sources_problem
 from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
@@ -147,6 +148,14 @@ def test_a_duration_filter_also_applies_to_the_downloaded_file(tmp_path, server)
     assert list(videos["id"]) == ["bikes"]  # the 4 s clip went, the 10 s one stayed
 
 
+def test_the_downloaded_file_is_judged_again_on_its_duration_only():
+    fetch = {**FETCH, "licenses": ["creative commons"], "min_duration": 6}
+    assert rejection({"duration": 10, "license": "Creative Commons Attribution"}, fetch) is None
+    assert rejection({"duration": 10}, fetch) == ("license", "unknown")  # metadata without a license
+    assert duration_rejection(10.0, fetch) is None  # a file carries no license: it passed on its metadata
+    assert duration_rejection(4.0, fetch) == ("min_duration", "4s")
+
+
 def test_sections_yield_a_clip_of_the_requested_length(tmp_path, server):
     _, videos, _ = run_fetch(tmp_path, [{"source": f"{server.url}/bikes.mp4", "sections": ["0:02-0:06"]}])
     [video] = videos.to_dict("records")
@@ -182,6 +191,7 @@ def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_p
         import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from pathlib import Path
         from framehound.fetch.run import fetch_videos
+from framehound.fetch.selection import duration_rejection, rejection
         from tests.test_fetch import FETCH
         fetch_videos({{**FETCH, "sources": [{server.url + "/slow/bikes.mp4"!r}]}},
                      Path({str(tmp_path / "videos")!r}), Path({str(tmp_path / "fetch")!r}))

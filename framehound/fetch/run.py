@@ -25,7 +25,7 @@ from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
 from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
 from framehound.fetch.ids import local_id, safe_id
-from framehound.fetch.selection import rejection
+from framehound.fetch.selection import duration_rejection, rejection
 from framehound.fetch.sources import SourceSpec, expand_local, parse_spec, read_url_list, resolve_pkg
 from framehound.fetch.store import VideoStore
 from framehound.hashing import sha256_file
@@ -133,7 +133,7 @@ class Fetcher:
             outcome.ids.remove(video_id)
             outcome.failures.append({"source": spec.entry, "target": video_id, "reason": f"corrupt video: {exc}"})
             return
-        rejected = rejection({"duration": video.duration}, self.fetch) if not spec.sections else None
+        rejected = duration_rejection(video.duration, self.fetch) if not spec.sections else None
         if rejected:
             media.unlink()
             outcome.ids.remove(video_id)

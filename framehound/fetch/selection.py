@@ -11,14 +11,13 @@ def rejection(info: dict[str, Any], fetch: dict[str, Any]) -> tuple[str, str] | 
 
     Missing metadata passes every filter except the license filter: a
     Creative-Commons-only dataset must not take a video whose license is
-    unknown. Duration is checked again on the downloaded file.
+    unknown. Duration is checked again on the downloaded file
+    (``duration_rejection``).
     """
     duration = info.get("duration")
-    if duration is not None:
-        if fetch["min_duration"] is not None and duration < fetch["min_duration"]:
-            return "min_duration", f"{duration:g}s"
-        if fetch["max_duration"] is not None and duration > fetch["max_duration"]:
-            return "max_duration", f"{duration:g}s"
+    rejected = duration_rejection(duration, fetch) if duration is not None else None
+    if rejected:
+        return rejected
     if not fetch["allow_live"] and (info.get("is_live") or info.get("live_status") in {"is_live", "is_upcoming"}):
         return "live", str(info.get("live_status") or "is_live")
     if fetch["licenses"]:
@@ -31,4 +30,17 @@ def rejection(info: dict[str, Any], fetch: dict[str, Any]) -> tuple[str, str] | 
             return "upload_date_after", str(date)
         if fetch["upload_date_before"] is not None and str(date) > str(fetch["upload_date_before"]):
             return "upload_date_before", str(date)
+    return None
+
+
+def duration_rejection(duration: float, fetch: dict[str, Any]) -> tuple[str, str] | None:
+    """(rule, value) when ``duration`` is outside the duration filters, else None.
+
+    The only filter a downloaded file is checked against again: the others
+    judge metadata that the file itself does not carry (a license, a date).
+    """
+    if fetch["min_duration"] is not None and duration < fetch["min_duration"]:
+        return "min_duration", f"{duration:g}s"
+    if fetch["max_duration"] is not None and duration > fetch["max_duration"]:
+        return "max_duration", f"{duration:g}s"
     return None
