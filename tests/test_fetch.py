@@ -143,6 +143,16 @@ def test_a_duration_filter_rejects_without_requesting_the_media(tmp_path, server
     assert rejected[["rule", "value"]].values.tolist() == [["max_duration", "7200s"]]
 
 
+def test_changing_a_filter_judges_every_source_again(tmp_path, server):
+    sources = [f"{server.url}/long.html", f"{server.url}/bikes.mp4"]
+    run_fetch(tmp_path, sources, max_duration=600)
+    _, videos, _ = run_fetch(tmp_path, sources)  # the filter lifted: the long film now comes
+    assert sorted(videos["id"]) == ["bikes", "long"] and server.gets("/bunny.mp4") >= 1
+    assert tables.read_table(tmp_path / "fetch" / "rejected.csv", tables.REJECTIONS).empty
+    summary, videos, _ = run_fetch(tmp_path, sources, max_duration=600)  # and goes again when it returns
+    assert list(videos["id"]) == ["bikes"] and "1 removed" in summary
+
+
 def test_a_duration_filter_also_applies_to_the_downloaded_file(tmp_path, server):
     _, videos, _ = run_fetch(tmp_path, [f"{server.url}/bikes.mp4", f"{server.url}/page.html"], min_duration=6)
     assert list(videos["id"]) == ["bikes"]  # the 4 s clip went, the 10 s one stayed

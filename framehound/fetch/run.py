@@ -25,7 +25,7 @@ from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
 from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
 from framehound.fetch.ids import local_id, safe_id
-from framehound.fetch.selection import duration_rejection, rejection
+from framehound.fetch.selection import FILTERS, duration_rejection, rejection
 from framehound.fetch.sources import SourceSpec, expand_local, parse_spec, read_url_list, resolve_pkg
 from framehound.fetch.store import VideoStore
 from framehound.hashing import sha256_file
@@ -200,16 +200,17 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
     store.clean()
     fetcher = Fetcher(fetch, store)
     outcomes: dict[str, Outcome] = {}
+    filters = {name: fetch[name] for name in FILTERS}
     for spec in progress(specs, desc="resolve", unit="source"):
         saved = store.resolution(spec.key())
         if (spec.kind not in {"pkg", "local"} and saved and not saved["failures"]
-                and all(i in fetcher.present for i in saved["ids"])):
+                and saved.get("filters") == filters and all(i in fetcher.present for i in saved["ids"])):
             outcomes[spec.key()] = Outcome(saved["ids"], [], saved["rejections"])
             continue
         outcomes[spec.key()] = fetcher.run_spec(spec)
     fetcher.finish_downloads()
     for key, outcome in outcomes.items():
-        store.save_resolution(key, vars(outcome))
+        store.save_resolution(key, vars(outcome) | {"filters": filters})
     store.prune_resolutions(set(outcomes))
     wanted = {i for o in outcomes.values() for i in o.ids}
     removed = sorted(set(store.records()) - wanted)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# The params that decide which videos a source yields: a change re-resolves every source.
+FILTERS = ("min_duration", "max_duration", "allow_live", "licenses", "upload_date_after", "upload_date_before")
+
 
 def rejection(info: dict[str, Any], fetch: dict[str, Any]) -> tuple[str, str] | None:
     """(rule, value) of the first filter that rejects ``info``, or None to keep it.
