@@ -201,7 +201,6 @@ def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_p
         import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from pathlib import Path
         from framehound.fetch.run import fetch_videos
-from framehound.fetch.selection import duration_rejection, rejection
         from tests.test_fetch import FETCH
         fetch_videos({{**FETCH, "sources": [{server.url + "/slow/bikes.mp4"!r}]}},
                      Path({str(tmp_path / "videos")!r}), Path({str(tmp_path / "fetch")!r}))
