@@ -13,6 +13,7 @@ import pytest
 import supervision as sv
 from pycocotools.coco import COCO
 
+from framehound.split.assign import split_walk
 from framehound.split.coco import write_coco
 from framehound.split.export import write_dataset
 from framehound.split.voc import voc_xml, write_voc
@@ -62,8 +63,9 @@ def dataset(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
     root = tmp_path / "dataset"
     frames, labels = _frames(tmp_path), _labels()
     write_dataset(root, frames, labels, SPLIT_OF, CLASSES, formats=("yolo",))
-    write_coco(root, frames, labels, SPLIT_OF, CLASSES)
-    write_voc(root, frames, labels, SPLIT_OF, CLASSES)
+    walk = split_walk(frames, labels, SPLIT_OF)
+    write_coco(root, walk, CLASSES)
+    write_voc(root, walk, CLASSES)
     return root, frames, labels
 
 
@@ -189,8 +191,9 @@ def test_exports_are_byte_identical_whatever_the_row_order(dataset):
     first = _snapshot(root)
     shuffled_frames = frames.sample(frac=1, random_state=3)
     shuffled_labels = labels.sample(frac=1, random_state=4)
-    write_coco(root, shuffled_frames, shuffled_labels, SPLIT_OF, CLASSES)
-    write_voc(root, shuffled_frames, shuffled_labels, SPLIT_OF, CLASSES)
+    walk = split_walk(shuffled_frames, shuffled_labels, SPLIT_OF)
+    write_coco(root, walk, CLASSES)
+    write_voc(root, walk, CLASSES)
     assert _snapshot(root) == first
     assert len(first) == 3 + len(FRAME_IDS)
 
@@ -198,5 +201,5 @@ def test_exports_are_byte_identical_whatever_the_row_order(dataset):
 def test_rewriting_voc_drops_files_of_frames_that_left_the_dataset(dataset):
     root, frames, labels = dataset
     kept = frames[frames.frame_id != "beta_40"]
-    write_voc(root, kept, labels[labels.frame_id != "beta_40"], SPLIT_OF, CLASSES)
+    write_voc(root, split_walk(kept, labels[labels.frame_id != "beta_40"], SPLIT_OF), CLASSES)
     assert sorted(p.name for p in (root / "voc" / "train").iterdir()) == ["alpha_0.xml", "alpha_500.xml"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,12 +29,20 @@ def assign_videos(frames_per_video: dict[str, int], ratios: dict[str, float], se
     return result
 
 
-def frames_with_boxes(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
-                      split: str) -> Iterator[tuple[Any, pd.DataFrame]]:
-    """Frames of ``split`` by frame id, each with its boxes in the order every export lists them."""
+# Per split, its frames by frame id, each with its boxes in the order every export lists them.
+Walk = dict[str, list[tuple[Any, pd.DataFrame]]]
+
+
+def split_walk(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str]) -> Walk:
+    """The frames of every split by frame id, each with its boxes (by class, best confidence first).
+
+    Labels are sorted and grouped once: every export writes from this one walk.
+    """
     ordered = labels.sort_values(["frame_id", "class_index", "confidence", "x_min"],
                                  ascending=[True, True, False, True], kind="mergesort")
     by_frame = dict(iter(ordered.groupby("frame_id", sort=False)))
+    no_boxes = ordered.iloc[0:0]
+    walk: Walk = {split: [] for split in SPLITS}
     for frame in frames.sort_values("frame_id", kind="mergesort").itertuples(index=False):
-        if split_of[frame.video_id] == split:
-            yield frame, by_frame.get(frame.frame_id, ordered.iloc[0:0])
+        walk[split_of[frame.video_id]].append((frame, by_frame.get(frame.frame_id, no_boxes)))
+    return walk

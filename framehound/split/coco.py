@@ -7,21 +7,22 @@ confidence first), so the same dataset always gets the same ids and bytes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from framehound.atomic import write_text
-from framehound.split.assign import SPLITS, frames_with_boxes
+from framehound.split.assign import SPLITS, Walk
 
 
-def coco_document(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
-                  classes: list[str], split: str) -> dict[str, Any]:
-    """The COCO dict for one split; boxes as ``[x, y, w, h]`` pixels to 2 decimals."""
+def coco_document(split_frames: Iterable[tuple[Any, pd.DataFrame]], classes: list[str]) -> dict[str, Any]:
+    """The COCO dict for one split's ``(frame, boxes)`` (as ``split_walk`` gives them); boxes as
+    ``[x, y, w, h]`` pixels to 2 decimals."""
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for image_id, (frame, boxes) in enumerate(frames_with_boxes(frames, labels, split_of, split), start=1):
+    for image_id, (frame, boxes) in enumerate(split_frames, start=1):
         images.append({"id": image_id, "file_name": f"{frame.frame_id}.jpg",
                        "width": int(frame.width), "height": int(frame.height)})
         for box in boxes.itertuples(index=False):
@@ -40,9 +41,8 @@ def coco_document(frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str
     }
 
 
-def write_coco(root: Path, frames: pd.DataFrame, labels: pd.DataFrame,
-               split_of: dict[str, str], classes: list[str]) -> None:
+def write_coco(root: Path, walk: Walk, classes: list[str]) -> None:
     """Write one COCO json per split, empty splits included, so every loader config finds its file."""
     for split in SPLITS:
-        document = coco_document(frames, labels, split_of, classes, split)
+        document = coco_document(walk[split], classes)
         write_text(root / "annotations" / f"instances_{split}.json", json.dumps(document) + "\n")

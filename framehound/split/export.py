@@ -9,45 +9,42 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from framehound.split.assign import SPLITS, frames_with_boxes
+from framehound.split.assign import SPLITS, Walk, split_walk
 from framehound.split.coco import write_coco
 from framehound.split.voc import write_voc
 from framehound.split.yolo_labels import PixelBox, format_labels
 
-Writer = Callable[[Path, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]], None]
+# A format's files, written from the dataset's one walk (``split_walk``).
+Writer = Callable[[Path, Walk, list[str]], None]
 
 
-def _image_lists(root: Path, frames: pd.DataFrame, split_of: dict[str, str]) -> None:
-    """train.txt/val.txt/test.txt with image paths relative to ``root``."""
+def _image_lists(root: Path, walk: Walk) -> None:
+    """train.txt/val.txt/test.txt with image paths relative to ``root``, by frame id."""
     for split in SPLITS:
-        ids = sorted(frames.loc[frames["video_id"].map(split_of) == split, "frame_id"])
-        (root / f"{split}.txt").write_text("".join(f"images/{split}/{fid}.jpg\n" for fid in ids))
+        (root / f"{split}.txt").write_text("".join(f"images/{split}/{frame.frame_id}.jpg\n"
+                                                   for frame, _ in walk[split]))
 
 
-def write_darknet(root: Path, frames: pd.DataFrame, labels: pd.DataFrame,
-                  split_of: dict[str, str], classes: list[str]) -> None:
+def write_darknet(root: Path, walk: Walk, classes: list[str]) -> None:
     """Darknet's obj.data (the labels, lists and obj.names are always written)."""
     (root / "obj.data").write_text(f"classes = {len(classes)}\ntrain = train.txt\nvalid = val.txt\n"
                                    f"names = obj.names\nbackup = backup/\n")
 
 
-def write_yolo(root: Path, frames: pd.DataFrame, labels: pd.DataFrame,
-               split_of: dict[str, str], classes: list[str]) -> None:
+def write_yolo(root: Path, walk: Walk, classes: list[str]) -> None:
     """Ultralytics data.yaml.
 
     No ``path`` key, so paths resolve next to data.yaml wherever the folder is
     moved; ``test`` only when it has images (it is optional there).
     """
-    used = set(split_of[v] for v in frames["video_id"])
     config: dict = {"train": "images/train", "val": "images/val"}
-    if "test" in used:
+    if walk["test"]:
         config["test"] = "images/test"
     config |= {"nc": len(classes), "names": dict(enumerate(classes))}
     (root / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _layout(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
-            classes: list[str]) -> None:
+def _layout(root: Path, walk: Walk, classes: list[str]) -> None:
     """The core every format builds on, and `framehound diff` reads.
 
     images/<split>/<frame>.jpg, labels/<split>/<frame>.txt (YOLO lines, empty
@@ -56,13 +53,13 @@ def _layout(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: di
     for split in SPLITS:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
-        for frame, group in frames_with_boxes(frames, labels, split_of, split):
+        for frame, group in walk[split]:
             shutil.copyfile(frame.path, root / "images" / split / f"{frame.frame_id}.jpg")
             boxes = [PixelBox(int(r.class_index), r.x_min, r.y_min, r.x_max, r.y_max)
                      for r in group.itertuples(index=False)]
             (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
                 format_labels(boxes, frame.width, frame.height))
-    _image_lists(root, frames, split_of)
+    _image_lists(root, walk)
     (root / "obj.names").write_text("".join(c + "\n" for c in classes))
 
 
@@ -76,6 +73,7 @@ def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_
     ``frames`` are the kept frames (with ``path``), ``labels`` their boxes in
     pixels, ``split_of`` maps each video to its split.
     """
-    _layout(root, frames, labels, split_of, classes)
+    walk = split_walk(frames, labels, split_of)
+    _layout(root, walk, classes)
     for name in formats:
-        WRITERS[name](root, frames, labels, split_of, classes)
+        WRITERS[name](root, walk, classes)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from framehound.atomic import atomic_path
-from framehound.split.assign import SPLITS, frames_with_boxes
+from framehound.split.assign import SPLITS, Walk
 
 
 def _pixel(value: float) -> int:
@@ -55,13 +55,12 @@ def voc_xml(frame: Any, boxes: pd.DataFrame, classes: list[str], split: str) -> 
     return ET.tostring(annotation, encoding="unicode") + "\n"
 
 
-def write_voc(root: Path, frames: pd.DataFrame, labels: pd.DataFrame,
-              split_of: dict[str, str], classes: list[str]) -> None:
+def write_voc(root: Path, walk: Walk, classes: list[str]) -> None:
     """Replace ``root/voc`` with one XML per image; a frame without boxes gets one with no
     ``<object>``, so it reads as a checked negative rather than a missing annotation."""
     with atomic_path(root / "voc", directory=True) as staging:
         for split in SPLITS:
             (staging / split).mkdir()
-            for frame, boxes in frames_with_boxes(frames, labels, split_of, split):
+            for frame, boxes in walk[split]:
                 (staging / split / f"{frame.frame_id}.xml").write_text(
                     voc_xml(frame, boxes, classes, split), encoding="utf-8")
