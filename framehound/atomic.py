@@ -8,11 +8,13 @@ which is why the temporary lives next to the target and not in /tmp.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def _remove(path: Path) -> None:
@@ -58,3 +60,8 @@ def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
 def write_text(target: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 ``text`` with ``\\n`` line ends to ``target`` atomically."""
     write_bytes(target, text.encode("utf-8"))
+
+
+def write_json(target: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as indented JSON with sorted keys atomically, so equal data gives equal bytes."""
+    write_text(target, json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from framehound import tables
-from framehound.atomic import atomic_path, write_text
+from framehound.atomic import atomic_path, write_json
 from framehound.darknet.cfg import read_names
 from framehound.filter.rules import class_indices, select
 from framehound.review.apply import apply_decisions
@@ -30,7 +29,7 @@ def filter_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path,
     metrics = {"frames_in": len(frames), "frames_kept": len(selection.frames),
                "negatives": selection.negatives, "boxes_kept": len(selection.labels),
                "rejected": selection.rejected, "review": review}
-    write_text(metrics_path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_json(metrics_path, metrics)
     per_class = selection.labels["class_name"].value_counts().reindex(params["classes"], fill_value=0)
     counts = ", ".join(f"{name} {count}" for name, count in per_class.items())
     return (f"kept {len(selection.frames)} of {len(frames)} frames ({selection.negatives} negatives), "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from framehound import tables
-from framehound.atomic import atomic_path, write_text
+from framehound.atomic import atomic_path, write_json
 from framehound.progress import progress
 from framehound.screen.quality import measure, near_duplicates
 
@@ -51,6 +50,6 @@ def screen_all(params: dict[str, Any], frames_parquet: Path, out_dir: Path, metr
         tables.write_table(kept, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(quality, staging / "quality.parquet", tables.QUALITY)
     metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts}
-    write_text(metrics_path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_json(metrics_path, metrics)
     return (f"kept {len(kept)} of {len(frames)} frames ({counts['duplicate']} near-duplicates, "
             f"{counts['blur']} blurry: inference saved on {len(frames) - len(kept)})")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from framehound.atomic import atomic_path, write_text
+from framehound.atomic import atomic_path
 from framehound.split.assign import SPLITS
 
 
@@ -51,11 +50,6 @@ def plot_tables(frames: pd.DataFrame, labels: pd.DataFrame, classes: list[str]) 
         "box_sizes.csv": _histogram(np.sqrt(share.to_numpy()), np.linspace(0, 1, 21), "relative_size"),
         "confidence.csv": _histogram(labels["confidence"].to_numpy(), np.linspace(0, 1, 21), "confidence"),
     }
-
-
-def write_metrics(path: Path, metrics: dict) -> None:
-    """JSON with sorted keys, so equal datasets give equal bytes."""
-    write_text(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
 
 def write_plots(folder: Path, plots: dict[str, pd.DataFrame]) -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from framehound import tables
-from framehound.atomic import atomic_path
+from framehound.atomic import atomic_path, write_json
 from framehound.errors import FramehoundError
 from framehound.split.assign import SPLITS, assign_videos
 from framehound.split.attribution import write_attribution
 from framehound.split.export import write_dataset
-from framehound.split.metrics import dataset_metrics, plot_tables, write_metrics, write_plots
+from framehound.split.metrics import dataset_metrics, plot_tables, write_plots
 
 log = logging.getLogger("framehound")
 
@@ -44,7 +44,7 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, vide
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
     metrics = dataset_metrics(frames, labels, split_of, classes) | {"rejected": _rejections(list(stage_metrics))}
-    write_metrics(metrics_path, metrics)
+    write_json(metrics_path, metrics)
     write_plots(plots_dir, plot_tables(frames, labels, classes))
     images = metrics["images"]
     empty = [s for s in SPLITS if ratios[s] > 0 and images[s] == 0]
