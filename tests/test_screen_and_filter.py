@@ -110,3 +110,14 @@ def test_negatives_are_frames_without_any_requested_class():
 def test_negatives_follow_the_ratio(ratio, expected):
     detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50)])
     assert select(detections, FRAMES, {**FILTER, "negatives_ratio": ratio}, NAMES).negatives == expected
+
+
+def test_a_labelled_frame_is_never_a_negative_even_above_the_label_bar():
+    # negative_max_confidence above min_confidence: kept labels of 0.6 and 0.9 stay under the negative bar.
+    detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_1", "car", 0.6, 10, 10, 50, 50),
+                              ("v_2", "dog", 0.9, 10, 10, 50, 50)])
+    params = {**FILTER, "negative_max_confidence": 0.95, "negatives_ratio": 3.0}
+    kept = select(detections, FRAMES, params, NAMES)
+    assert kept.labels["frame_id"].tolist() == ["v_0", "v_1"]
+    assert kept.negatives == 4
+    assert kept.frames["frame_id"].tolist() == [f"v_{i}" for i in range(6)]  # each frame once

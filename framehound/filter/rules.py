@@ -87,6 +87,8 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any
         labels = labels[~labels["frame_id"].isin(crowded)]
     rejected["too_many_boxes"] = len(crowded)
     positives = frames[frames["frame_id"].isin(labels["frame_id"])]
-    negatives = _negatives(frames[~frames["frame_id"].isin(crowded)], boxes, len(positives), params)
+    # A labelled frame is never a negative, even when negative_max_confidence exceeds min_confidence.
+    unlabelled = frames[~frames["frame_id"].isin(crowded) & ~frames["frame_id"].isin(labels["frame_id"])]
+    negatives = _negatives(unlabelled, boxes, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
     return Selection(labels, kept, len(negatives), rejected, proposed)
