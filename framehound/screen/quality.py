@@ -38,12 +38,14 @@ def near_duplicates(hashes: np.ndarray, max_distance: int) -> np.ndarray:
 
     Greedy in time order: the first frame of a run of duplicates is kept.
     """
-    duplicate = np.zeros(len(hashes), dtype=bool)
-    kept: list[int] = []
     values = hashes.astype(np.uint64)
+    duplicate = np.zeros(len(values), dtype=bool)
+    kept = np.empty(len(values), dtype=np.uint64)  # hashes of the kept frames, in kept[:count]
+    count = 0
     for index, value in enumerate(values):
-        if kept and np.bitwise_count(values[kept] ^ value).min() <= max_distance:
+        if count and np.bitwise_count(kept[:count] ^ value).min() <= max_distance:
             duplicate[index] = True
         else:
-            kept.append(index)
+            kept[count] = value
+            count += 1
     return duplicate
