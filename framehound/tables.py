@@ -99,7 +99,7 @@ LABELS = Table({
 }, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
 
 
-NUMERIC = {"sharpness", "duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
+NUMERIC = {"duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 
 
