@@ -21,9 +21,9 @@ from framehound.errors import FramehoundError
 from framehound.filter.rules import select
 from framehound.model.install import model_dir
 from framehound.params import load as load_params
-from framehound.review.apply import boxes_by_frame
+from framehound.review.apply import boxes_by_frame, read_decisions
 from framehound.review.compare import box_outcomes, unchanged
-from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, match, now_utc, read_log
+from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, now_utc
 
 BOX_KEY = ["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"]
 
@@ -67,17 +67,15 @@ class ReviewProject:
         dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
-        hashes = dict(zip(frames["frame_id"], frames["sha256"], strict=True))
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.path,
-                              hashes[r.frame_id], proposed.get(r.frame_id, []), dimmed.get(r.frame_id, []))
+                              r.sha256, proposed.get(r.frame_id, []), dimmed.get(r.frame_id, []))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
         self.decisions_path = root / DECISIONS_PATH
-        log = read_log(self.decisions_path)
-        self.unreadable_lines = log.unreadable
-        matched = match(log.decisions, hashes)
-        self.decisions: dict[str, Decision] = matched.by_frame
-        self.missing_frames = matched.missing_frames
+        decided, unused = read_decisions(self.decisions_path, frames)
+        self.decisions: dict[str, Decision] = decided
+        self.unreadable_lines: int = unused["unreadable_lines"]
+        self.missing_frames: int = unused["decisions_for_missing_frames"]
 
     def image_ref(self, template: str, frame_id: str) -> str:
         """How another tool finds a frame's image: ``template`` with {path} (relative to the
@@ -91,8 +89,7 @@ class ReviewProject:
         frame, decision = self.frames[frame_id], self.decisions.get(frame_id)
         return frame.proposed if decision is None else decision.boxes_on(frame.width, frame.height)
 
-    def decide(self, frame_id: str, boxes: list[Box] | None, reviewer: str, source: str = "review",
-               time: str | None = None) -> Decision:
+    def decide(self, frame_id: str, boxes: list[Box] | None, reviewer: str, source: str = "review") -> Decision:
         """A decision on a frame: ``boxes`` None rejects it, a list accepts it with exactly those boxes.
 
         The verdict is *accepted* when the boxes are the proposal untouched,
@@ -110,7 +107,7 @@ class ReviewProject:
         untouched = sum(n for (_, o), n in outcomes.items() if o == "accepted") == len(frame.proposed) == len(kept)
         verdict = "rejected" if boxes is None else "accepted" if untouched else "edited"
         return Decision(frame.sha256, frame_id, verdict, tuple(kept), frame.width, frame.height, reviewer,
-                        time or now_utc(), source)
+                        now_utc(), source)
 
     def record(self, decisions: list[Decision]) -> int:
         """Append the decisions that change something; returns how many were written."""

@@ -103,7 +103,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
     def index() -> str:
         config = {"classes": project.classes, "min_confidence": project.min_confidence, "statuses": STATUSES,
                   "videos": sorted({f.video_id for f in project.frames.values()}), "reviewer": reviewer,
-                  "shortcuts": SHORTCUTS, "unreadable_lines": len(project.unreadable_lines),
+                  "shortcuts": SHORTCUTS, "unreadable_lines": project.unreadable_lines,
                   "missing_frames": project.missing_frames}
         return render_template_string(page, token=token, config=config)
 
