@@ -52,7 +52,7 @@ def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: 
                     classes: list[str]) -> tuple[Selection, dict[str, Any]]:
     """The selection with human decisions applied, and the review metrics."""
     decided, unused = read_decisions(decisions_path, frames)
-    proposed = boxes_by_frame(selection.proposed)
+    proposed = boxes_by_frame(selection.proposed[selection.proposed["frame_id"].isin(decided)])
     info = frames.set_index("frame_id")
     indices = {name: index for index, name in enumerate(classes)}
     tally = Tally()
