@@ -30,10 +30,12 @@ def ordered(project: ReviewProject, status: str = "all", class_name: str = "", v
     for frame in project.frames.values():
         decision = project.decisions.get(frame.frame_id)
         verdict = decision.verdict if decision else "unreviewed"
-        classes = {b.class_name for b in frame.proposed + frame.dimmed + project.current_boxes(frame.frame_id)}
-        if ((status in ("all", verdict)) and (not class_name or class_name in classes)
-                and (not video or frame.video_id == video)):
-            chosen.append(frame)
+        if status not in ("all", verdict) or (video and frame.video_id != video):
+            continue
+        if class_name and class_name not in {
+                b.class_name for b in frame.proposed + frame.dimmed + project.current_boxes(frame.frame_id)}:
+            continue
+        chosen.append(frame)
     chosen.sort(key=lambda f: (margin(f, project.min_confidence), f.frame_id))
     return [f.frame_id for f in chosen]
 
