@@ -85,8 +85,7 @@ function setUnsaved(step) {
 function save(frame) {  // accept the frame with the boxes it shows now
   clearTimeout(frame.timer);
   frame.timer = null;
-  return post(frame, { boxes: frame.boxes.map(({ class_name, x_min, y_min, x_max, y_max, confidence }) =>
-    ({ class_name, x_min, y_min, x_max, y_max, ...(confidence == null ? {} : { confidence }) })) });
+  return post(frame, { boxes: frame.boxes });  // the server takes each box's confidence from the proposal
 }
 
 function saveSoon(frame) {
@@ -166,8 +165,7 @@ function buildCard(frame, index) {
   card.append(header, stage, footer);
   frame.card = card;
   frame.svg = svg;
-  drawHeader(frame);
-  drawFrame(frame);
+  drawFrame(frame);  // draws the header too
   return card;
 }
 
