@@ -213,11 +213,12 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
         store.save_resolution(key, vars(outcome) | {"filters": filters})
     store.prune_resolutions(set(outcomes))
     wanted = {i for o in outcomes.values() for i in o.ids}
-    removed = sorted(set(store.records()) - wanted)
+    # fetcher.present is the store as it stands: read once at the start, updated by every commit.
+    removed = sorted(set(fetcher.present) - wanted)
     for video_id in removed:
-        store.remove(video_id)
+        store.remove(video_id, fetcher.present.pop(video_id))
     store.finish()
-    manifest = _manifest(specs, outcomes, store.records(), videos_dir)
+    manifest = _manifest(specs, outcomes, fetcher.present, videos_dir)
     failures = [{**f, "reason": _redact(f["reason"], fetch)} for o in outcomes.values() for f in o.failures]
     rejections = [r for o in outcomes.values() for r in o.rejections]
     for failure in failures:

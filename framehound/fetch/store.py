@@ -58,13 +58,10 @@ class VideoStore:
         write_text(self.folder / f"{video_id}.json", json.dumps(stored, indent=2, sort_keys=True) + "\n")
         return stored
 
-    def remove(self, video_id: str) -> None:
-        """Forget a video (e.g. its source was removed, or a takedown request)."""
-        record_path = self.folder / f"{video_id}.json"
-        if record_path.is_file():
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            record_path.unlink()
-            (self.folder / record["file"]).unlink(missing_ok=True)
+    def remove(self, video_id: str, record: dict[str, Any]) -> None:
+        """Forget a video (e.g. its source was removed, or a takedown request); ``record`` is its stored record."""
+        (self.folder / f"{video_id}.json").unlink(missing_ok=True)
+        (self.folder / record["file"]).unlink(missing_ok=True)
 
     def resolution(self, key: str) -> dict[str, Any] | None:
         path = self.folder / RESOLVED / f"{key}.json"
