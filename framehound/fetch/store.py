@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from framehound.atomic import write_text
+from framehound.atomic import write_json
 
 RESOLVED = ".resolved"  # what each source yielded; ids never start with "."
 TEMP = ".tmp"           # yt-dlp's working folder
@@ -55,7 +55,7 @@ class VideoStore:
         target = self.folder / f"{video_id}{media.suffix.lower()}"
         os.replace(media, target)
         stored = {**record, "file": target.name}
-        write_text(self.folder / f"{video_id}.json", json.dumps(stored, indent=2, sort_keys=True) + "\n")
+        write_json(self.folder / f"{video_id}.json", stored)
         return stored
 
     def remove(self, video_id: str, record: dict[str, Any]) -> None:
@@ -68,7 +68,7 @@ class VideoStore:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def save_resolution(self, key: str, outcome: dict[str, Any]) -> None:
-        write_text(self.folder / RESOLVED / f"{key}.json", json.dumps(outcome, indent=2, sort_keys=True) + "\n")
+        write_json(self.folder / RESOLVED / f"{key}.json", outcome)
 
     def prune_resolutions(self, keep: set[str]) -> None:
         for path in (self.folder / RESOLVED).glob("*.json"):
