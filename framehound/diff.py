@@ -11,15 +11,15 @@ import os
 import sys
 from typing import Any
 
-from framehound.datasetdiff.compare import compare_boxes, compare_images, compare_params
-from framehound.datasetdiff.render import as_json, as_text
-from framehound.datasetdiff.revision import open_revision
-from framehound.datasetdiff.snapshot import frames_to_compare, read_boxes, read_snapshot
-
 
 def diff_revisions(repo: str | os.PathLike[str], rev_a: str, rev_b: str,
                    iou: float = 0.5, moved_iou: float = 0.9) -> dict[str, Any]:
     """The dataset diff from ``rev_a`` to ``rev_b`` as a JSON-ready dict."""
+    # Here, not at the top: DVC and pandas would slow every `framehound` command's start.
+    from framehound.datasetdiff.compare import compare_boxes, compare_images, compare_params
+    from framehound.datasetdiff.revision import open_revision
+    from framehound.datasetdiff.snapshot import frames_to_compare, read_boxes, read_snapshot
+
     with open_revision(repo, rev_a) as a, open_revision(repo, rev_b) as b:
         old, new = read_snapshot(a), read_snapshot(b)
         old_ids, new_ids = frames_to_compare(old, new)
@@ -43,7 +43,7 @@ def _fraction(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``diff`` subcommand's arguments (shared by ``framehound diff`` and ``main_diff``)."""
+    """The ``diff`` subcommand's arguments."""
     parser.add_argument("rev_a", metavar="REV_A", help="git revision or DVC experiment to compare from")
     parser.add_argument("rev_b", metavar="REV_B", help="git revision or DVC experiment to compare to")
     parser.add_argument("--json", action="store_true", help="machine-readable output (sorted keys)")
@@ -56,5 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Print the diff; raises FramehoundError for an unknown revision or unreadable dataset."""
+    from framehound.datasetdiff.render import as_json, as_text
+
     report = diff_revisions(args.repo, args.rev_a, args.rev_b, args.iou, args.moved_iou)
     sys.stdout.write(as_json(report) if args.json else as_text(report))

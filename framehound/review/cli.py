@@ -8,13 +8,15 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from framehound.atomic import write_text
 from framehound.errors import FramehoundError
 from framehound.review import cvat, labelstudio
 from framehound.review.decisions import Decision
-from framehound.review.project import ReviewProject
-from framehound.review.queue import ordered
+
+if TYPE_CHECKING:  # the project loads pandas: imported when a command needs it, so start-up stays fast
+    from framehound.review.project import ReviewProject
 
 
 def _in(low: int, high: int) -> Callable[[str], int]:
@@ -65,6 +67,8 @@ def default_reviewer(root: Path) -> str:
 
 
 def _export_ids(project: ReviewProject, unreviewed: bool, limit: int | None) -> list[str]:
+    from framehound.review.queue import ordered
+
     ids = [f for f in ordered(project, "unreviewed" if unreviewed else "all")
            if getattr(project.decisions.get(f), "verdict", "") != "rejected"]
     return ids[:limit]
@@ -87,6 +91,8 @@ def run(args: argparse.Namespace) -> None:
 
         serve(root, reviewer, args.host, args.port)
         return
+    from framehound.review.project import ReviewProject
+
     project = ReviewProject(root)
     if args.export_labelstudio:
         out = args.export_labelstudio

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from framehound.errors import FramehoundError
 from framehound.review.decisions import Box, Decision
-from framehound.review.project import ReviewProject
+
+if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast
+    from framehound.review.project import ReviewProject
 
 REJECT = "reject"
 DEFAULT_IMAGE_NAME = "{frame_id}.jpg"

@@ -10,12 +10,14 @@ boxes, a ``reject`` choice rejects the frame, a skipped task is no decision.
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 from framehound.errors import FramehoundError
 from framehound.review.decisions import Box, Decision
-from framehound.review.project import ReviewProject
+
+if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast
+    from framehound.review.project import ReviewProject
 
 FROM_NAME, TO_NAME, VERDICT_NAME, REJECT = "label", "image", "verdict", "reject"
 DEFAULT_IMAGE_URL = "/data/local-files/?d={path}"  # Label Studio's local file serving, rooted at the repository
