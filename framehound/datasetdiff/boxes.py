@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from framehound.geometry import iou
+from framehound.geometry import greedy_pairs
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,15 @@ def match_boxes(old: list[Box], new: list[Box], iou_min: float, moved_iou: float
     changes = FrameChanges()
     free_old, free_new = set(range(len(old))), set(range(len(new)))
     for same_class in (True, False):
-        pairs = sorted(
-            (-iou(old[i], new[j]), i, j)
-            for i in free_old for j in free_new if (old[i].name == new[j].name) == same_class
-        )
-        for negative_iou, i, j in pairs:
-            if -negative_iou < iou_min:
-                break
-            if i not in free_old or j not in free_new:
-                continue
+        def allowed(i: int, j: int, same_class: bool = same_class) -> bool:
+            return i in free_old and j in free_new and (old[i].name == new[j].name) == same_class
+
+        for i, j, overlap in greedy_pairs(old, new, iou_min, allowed):
             free_old.remove(i)
             free_new.remove(j)
             if not same_class:
                 changes.reclassed.append((old[i].name, new[j].name))
-            elif -negative_iou < moved_iou:
+            elif overlap < moved_iou:
                 changes.moved.append(old[i].name)
     changes.removed = [old[i].name for i in sorted(free_old)]
     changes.added = [new[j].name for j in sorted(free_new)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from framehound.geometry import iou
+from framehound.geometry import greedy_pairs
 from framehound.review.decisions import Box
 
 SAME_OBJECT_IOU = 0.5
@@ -28,14 +28,8 @@ def unchanged(a: Box, b: Box) -> bool:
 
 def box_outcomes(proposed: list[Box], decided: list[Box]) -> Counter[tuple[str, str]]:
     """(class, outcome) counts: proposed boxes under their class, added ones under theirs."""
-    pairs = sorted(((iou(p, d), i, j) for i, p in enumerate(proposed) for j, d in enumerate(decided)),
-                   key=lambda pair: (-pair[0], pair[1], pair[2]))
-    partner: dict[int, int] = {}
-    taken: set[int] = set()
-    for overlap, i, j in pairs:
-        if overlap >= SAME_OBJECT_IOU and i not in partner and j not in taken:
-            partner[i] = j
-            taken.add(j)
+    partner = {i: j for i, j, _ in greedy_pairs(proposed, decided, SAME_OBJECT_IOU)}
+    taken = set(partner.values())
     counts: Counter[tuple[str, str]] = Counter()
     for i, box in enumerate(proposed):
         counts[box.class_name, "proposed"] += 1
