@@ -13,9 +13,10 @@ import pytest
 import supervision as sv
 from pycocotools.coco import COCO
 
+from framehound.params import EXPORT_FORMATS
 from framehound.split.assign import split_walk
 from framehound.split.coco import write_coco
-from framehound.split.export import write_dataset
+from framehound.split.export import WRITERS, write_dataset
 from framehound.split.voc import voc_xml, write_voc
 
 CLASSES = ["person", "car", "bicycle"]
@@ -203,3 +204,7 @@ def test_rewriting_voc_drops_files_of_frames_that_left_the_dataset(dataset):
     kept = frames[frames.frame_id != "beta_40"]
     write_voc(root, split_walk(kept, labels[labels.frame_id != "beta_40"], SPLIT_OF), CLASSES)
     assert sorted(p.name for p in (root / "voc" / "train").iterdir()) == ["alpha_0.xml", "alpha_500.xml"]
+
+
+def test_every_format_params_accept_has_a_writer_and_no_other():
+    assert sorted(WRITERS) == sorted(EXPORT_FORMATS)

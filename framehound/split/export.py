@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from framehound.params import EXPORT_FORMATS
 from framehound.split.assign import SPLITS, Walk, split_walk
 from framehound.split.coco import write_coco
 from framehound.split.voc import write_voc
@@ -67,7 +68,7 @@ WRITERS: dict[str, Writer] = {"darknet": write_darknet, "yolo": write_yolo, "coc
 
 
 def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
-                  classes: list[str], formats: Sequence[str] = ("darknet", "yolo", "coco", "voc")) -> None:
+                  classes: list[str], formats: Sequence[str] = EXPORT_FORMATS) -> None:
     """Fill ``root`` with the images and the files of each format in ``formats``.
 
     ``frames`` are the kept frames (with ``path``), ``labels`` their boxes in
