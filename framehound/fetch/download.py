@@ -67,6 +67,11 @@ def format_selector(max_height: int) -> str:
             f"b[height<=?{h}][ext=mp4]/bv*[height<=?{h}]+ba/b[height<=?{h}]")
 
 
+def _backoff(attempt: int) -> float:
+    """Seconds before retry ``attempt``: doubling, at most 30."""
+    return min(2.0 ** attempt, 30.0)
+
+
 def ydl_options(fetch: dict[str, Any], temp: Path) -> dict[str, Any]:
     """yt-dlp options from the fetch params; cookies and proxy are passed, never logged."""
     options: dict[str, Any] = {
@@ -79,8 +84,7 @@ def ydl_options(fetch: dict[str, Any], temp: Path) -> dict[str, Any]:
         "retries": fetch["retries"],
         "fragment_retries": fetch["retries"],
         "extractor_retries": fetch["retries"],
-        "retry_sleep_functions": {"http": lambda n: min(2.0 ** n, 30.0),
-                                  "fragment": lambda n: min(2.0 ** n, 30.0)},
+        "retry_sleep_functions": {"http": _backoff, "fragment": _backoff},
         "sleep_interval_requests": fetch["sleep_requests"],
         "logger": _QuietLogger(),
         "quiet": True,
