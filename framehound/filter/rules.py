@@ -21,9 +21,13 @@ BORDER_PX = 1.0  # a box within this distance of an edge is cut by the frame
 class Selection:
     labels: pd.DataFrame       # kept boxes (LABELS columns)
     frames: pd.DataFrame       # kept frames, positives and negatives (FRAMES columns)
-    negatives: int             # how many kept frames are background images
     rejected: dict[str, int]   # rule -> boxes or frames it rejected
     proposed: pd.DataFrame     # boxes that passed the box rules, before frame rules: what a reviewer is shown
+
+    @property
+    def negatives(self) -> int:
+        """How many kept frames are background images: those without a kept box."""
+        return len(self.frames) - self.labels["frame_id"].nunique()
 
 
 def class_indices(requested: list[str], names: list[str]) -> dict[str, int]:
@@ -91,4 +95,4 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: dict[str, Any
     unlabelled = frames[~frames["frame_id"].isin(crowded) & ~frames["frame_id"].isin(labels["frame_id"])]
     negatives = _negatives(unlabelled, boxes, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
-    return Selection(labels, kept, len(negatives), rejected, proposed)
+    return Selection(labels, kept, rejected, proposed)

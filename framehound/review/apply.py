@@ -71,5 +71,4 @@ def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: 
     kept_ids = ((set(selection.frames["frame_id"]) - set(decided))
                 | {f for f, d in decided.items() if d.verdict != "rejected"})
     kept = frames[frames["frame_id"].isin(kept_ids)].sort_values("frame_id")
-    negatives = len(kept) - labels["frame_id"].nunique()
-    return replace(selection, labels=labels, frames=kept, negatives=negatives), tally.as_dict() | unused
+    return replace(selection, labels=labels, frames=kept), tally.as_dict() | unused
