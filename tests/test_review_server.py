@@ -116,6 +116,66 @@ def test_bad_decisions_are_refused_without_writing(served):
     assert read_log(project.decisions_path).decisions == []
 
 
+def _box(i: int = 0) -> dict:
+    return {"class_name": "person", "x_min": 1 + i % 5, "y_min": 1, "x_max": 9, "y_max": 9}
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"frame_id": []}, "unknown frame_id"),
+    ({"frame_id": {"a": 1}}, "unknown frame_id"),
+    ([1, 2], "the body must be a JSON object"),
+    ({"frame_id": "alpha_0", "verdict": "banana", "boxes": []}, 'verdict must be "rejected"'),
+    ({"frame_id": "alpha_0", "verdict": "accepted"}, 'verdict must be "rejected"'),
+    ({"frame_id": "alpha_0", "boxes": [], "reviewer": "mallory"}, "unknown field 'reviewer'"),
+    ({"frame_id": "alpha_0", "boxes": [_box(i) for i in range(501)]}, "at most 500 boxes a frame, got 501"),
+    ({"frame_id": "alpha_0", "boxes": [{**_box(), "x_max": float("inf")}]}, "box needs finite"),
+    ({"frame_id": "alpha_0", "boxes": [{**_box(), "confidence": 7}]}, "box confidence must be a number from 0 to 1"),
+])
+def test_malformed_decisions_get_a_4xx_with_one_line_and_write_nothing(served, body, reason):
+    project, url = served
+    before = project.decisions_path.read_bytes()
+    status, answer = request(url, "POST", "/api/decisions", body, {TOKEN_HEADER: page_token(url)})
+    assert status == 400 and json.loads(answer)["error"].startswith(reason)
+    assert "\n" not in json.loads(answer)["error"]
+    assert project.decisions_path.read_bytes() == before
+
+
+def test_a_huge_body_is_refused_before_it_is_read(served):
+    project, url = served
+    before = project.decisions_path.read_bytes()
+    body = {"frame_id": "alpha_0", "boxes": [_box()] * 20000}  # about 1.5 MB
+    status, answer = request(url, "POST", "/api/decisions", body, {TOKEN_HEADER: page_token(url)})
+    assert status == 413 and json.loads(answer)["error"] == "request body over 1048576 bytes"
+    assert project.decisions_path.read_bytes() == before
+
+
+def test_a_hand_made_log_line_with_too_many_boxes_is_skipped_not_labelled(tmp_path):
+    log = tmp_path / "decisions.jsonl"
+    line = {"frame_sha256": "ab", "frame_id": "alpha_0", "verdict": "edited", "width": 64, "height": 48,
+            "reviewer": "x", "time": "2026-01-01T00:00:00.000Z", "boxes": [_box()] * 501}
+    log.write_text(json.dumps(line) + "\n" + json.dumps({**line, "boxes": [_box()]}) + "\n")
+    read = read_log(log)
+    assert read.unreadable == [1] and [len(d.boxes) for d in read.decisions] == [1]
+
+
+def test_serving_beyond_loopback_needs_allow_remote_and_warns(tmp_path):
+    root = build_project(tmp_path)
+    refused = subprocess.run([sys.executable, "-m", "framehound.cli", "review", "--root", str(root),
+                              "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("error: review: --host 0.0.0.0 serves the frames beyond this machine and "
+                                      "turns the Host check off; add --allow-remote if that is what you want")
+    allowed = subprocess.Popen([sys.executable, "-m", "framehound.cli", "review", "--root", str(root), "--host",
+                                "0.0.0.0", "--allow-remote"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        assert "reviewing" in allowed.stdout.readline()
+    finally:
+        allowed.send_signal(signal.SIGINT)
+        _, err = allowed.communicate(timeout=30)
+    assert "warning: listening on 0.0.0.0 (--allow-remote)" in err
+
+
 def test_a_request_for_another_host_name_is_refused(served):
     _, url = served
     assert request(url, "GET", "/", headers={"Host": "attacker.example"})[0] == 403

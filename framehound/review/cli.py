@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", default=".", help="the framehound repository (default: .)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a --host beyond loopback (anyone who reaches it sees the frames)")
     parser.add_argument("--port", type=_in(0, 65535), default=0,
                         help="port to listen on (default: a free one, printed)")
     parser.add_argument("--reviewer", help="name recorded with each decision (default: git config user.name)")
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> None:
     if not any((args.export_labelstudio, args.export_cvat, args.import_labelstudio, args.import_cvat)):
         from framehound.review.server import serve  # Flask only when serving
 
-        serve(root, reviewer, args.host, args.port)
+        serve(root, reviewer, args.host, args.port, args.allow_remote)
         return
     from framehound.review.project import ReviewProject
 

@@ -22,6 +22,9 @@ from typing import Any
 
 DECISIONS_PATH = Path("reviews/decisions.jsonl")
 VERDICTS = ("accepted", "edited", "rejected")
+# No real frame needs more: COCO's most crowded image has 93 objects. A line over it is refused
+# (server) or skipped as unreadable (reader), never turned into a label file of 100,000 lines.
+MAX_BOXES = 500
 _APPEND_LOCK = threading.Lock()
 
 
@@ -47,8 +50,9 @@ class Box:
         if not (coords[0] < coords[2] and coords[1] < coords[3]):
             raise ValueError(f"box is empty: {raw!r}")
         confidence = raw.get("confidence")
-        if confidence is not None and not isinstance(confidence, int | float):
-            raise ValueError(f"box confidence must be a number: {raw!r}")
+        if confidence is not None and (not isinstance(confidence, int | float) or isinstance(confidence, bool)
+                                       or not 0 <= confidence <= 1):
+            raise ValueError(f"box confidence must be a number from 0 to 1: {raw!r}")
         return cls(raw["class_name"], *(float(v) for v in coords),
                    None if confidence is None else float(confidence))
 
@@ -96,6 +100,8 @@ class Decision:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {raw['verdict']!r}")
         if int(raw["width"]) <= 0 or int(raw["height"]) <= 0:
             raise ValueError("width and height must be positive")
+        if not isinstance(raw.get("boxes", []), list) or len(raw.get("boxes", [])) > MAX_BOXES:
+            raise ValueError(f"boxes must be a list of at most {MAX_BOXES}")
         boxes = tuple(Box.parse(b) for b in raw.get("boxes", []))
         if raw["verdict"] == "rejected" and boxes:
             raise ValueError("a rejected frame carries no boxes")

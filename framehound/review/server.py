@@ -23,13 +23,16 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, jsonify, render_template_string, request, send_file
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from framehound.review.decisions import Box
+from framehound.errors import FramehoundError
+from framehound.review.decisions import MAX_BOXES, Box
 from framehound.review.project import Frame, ReviewProject
 from framehound.review.queue import STATUSES, ordered, page_of, progress
 
 TOKEN_HEADER = "X-Review-Token"
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 PER_PAGE = 8
+MAX_BODY = 1 << 20  # bytes of one POST: 500 boxes take about 60 KB
+REQUEST_KEYS = {"frame_id", "verdict", "boxes"}
 SHORTCUTS = [("a", "accept the frame with its boxes"), ("r", "reject the frame"),
              ("→ / ←", "next / previous frame"), ("PageDown / PageUp", "next / previous page"),
              ("Tab / Shift+Tab", "select the next / previous box"), ("x or Delete", "delete the selected box"),
@@ -59,11 +62,34 @@ def _decision_json(project: ReviewProject, frame_id: str) -> dict[str, Any]:
 def _boxes(raw: Any, classes: list[str]) -> list[Box]:
     if not isinstance(raw, list):
         raise ValueError("boxes must be a list")
+    if len(raw) > MAX_BOXES:
+        raise ValueError(f"at most {MAX_BOXES} boxes a frame, got {len(raw)}")
     boxes = [Box.parse(b) for b in raw]
     unknown = sorted({b.class_name for b in boxes} - set(classes))
     if unknown:
         raise ValueError(f"unknown class {unknown[0]!r}; filter.classes: {', '.join(classes)}")
     return boxes
+
+
+def parse_decision_request(body: Any, project: ReviewProject) -> tuple[str, list[Box] | None]:
+    """(frame_id, boxes; None rejects the frame) from a POSTed body; ValueError says what is wrong.
+
+    The body is ``{"frame_id", "verdict": "rejected"}`` or ``{"frame_id", "boxes": [...]}``: the
+    server itself decides between accepted and edited, so no other verdict is taken.
+    """
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    unknown = sorted(set(body) - REQUEST_KEYS, key=str)
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r} (expected {', '.join(sorted(REQUEST_KEYS))})")
+    frame_id = body.get("frame_id")
+    if not isinstance(frame_id, str) or frame_id not in project.frames:
+        raise ValueError("unknown frame_id")
+    if "verdict" in body:
+        if body["verdict"] != "rejected" or "boxes" in body:
+            raise ValueError('verdict must be "rejected" (and come without boxes); send boxes to accept or edit')
+        return frame_id, None
+    return frame_id, _boxes(body.get("boxes"), project.classes)
 
 
 def _frames_page(project: ReviewProject, status: str, class_name: str, video: str, page: int,
@@ -82,6 +108,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
     package = files("framehound.review")
     app = Flask(__name__, static_folder=str(package / "static"), static_url_path="/static")
     app.url_map.merge_slashes = False  # "/static//etc/passwd" is a 404, not a redirect to a cleaned-up path
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # a larger POST is a 413 before it is read
     page = (package / "page.html").read_text(encoding="utf-8")
     token = secrets.token_urlsafe(32)
     data_dir = (project.root / "data").resolve()
@@ -123,16 +150,17 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
     def decide() -> Response | tuple[Response, int]:
         if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             abort(403)
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or body.get("frame_id") not in project.frames:
-            return jsonify(error="unknown frame_id"), 400
         try:
-            boxes = None if body.get("verdict") == "rejected" else _boxes(body.get("boxes"), project.classes)
+            frame_id, boxes = parse_decision_request(request.get_json(silent=True), project)
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
         with lock:
-            project.record([project.decide(body["frame_id"], boxes, reviewer)])
-            return jsonify(decision=_decision_json(project, body["frame_id"]), progress=progress(project))
+            project.record([project.decide(frame_id, boxes, reviewer)])
+            return jsonify(decision=_decision_json(project, frame_id), progress=progress(project))
+
+    @app.errorhandler(413)
+    def _too_large(_: Exception) -> tuple[Response, int]:
+        return jsonify(error=f"request body over {MAX_BODY} bytes"), 413
 
     @app.get("/image/<frame_id>")
     def image(frame_id: str) -> Response:
@@ -153,14 +181,21 @@ def bind(project: ReviewProject, reviewer: str, host: str = "127.0.0.1", port: i
     return server, f"http://{shown}:{server.port}/"
 
 
-def serve(root: Path, reviewer: str, host: str, port: int) -> None:
-    """Serve until Ctrl+C, printing the URL (no browser is opened)."""
+def serve(root: Path, reviewer: str, host: str, port: int, allow_remote: bool = False) -> None:
+    """Serve until Ctrl+C, printing the URL (no browser is opened).
+
+    Beyond loopback the Host check cannot know the names the server is reached
+    by, so it is off: that needs ``allow_remote``, said on purpose.
+    """
+    if host not in LOOPBACK and not allow_remote:
+        raise FramehoundError(f"review: --host {host} serves the frames beyond this machine and turns the Host "
+                              "check off; add --allow-remote if that is what you want")
     project = ReviewProject(root)
     server, url = bind(project, reviewer, host, port)
     print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
     if host not in LOOPBACK:
-        print(f"warning: listening on {host}: whoever reaches it can see the frames and record decisions",
-              file=sys.stderr)
+        print(f"warning: listening on {host} (--allow-remote): whoever reaches it can see the frames; "
+              "decisions still need the page's token", file=sys.stderr)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
