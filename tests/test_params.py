@@ -52,7 +52,8 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("filter.min_confidnce", 0.5, "filter.min_confidnce: unknown key"),
+        ("filter.min_confidnce", 0.5, "filter.min_confidnce: unknown key (did you mean filter.min_confidence?)"),
+        ("filter.zzz", 0.5, "filter.zzz: unknown key (expected one of classes, min_confidence,"),
         ("extract.fps", "fast", "extract.fps: must be a number"),
         ("extract.max_side", True, "extract.max_side: must be an integer"),
         ("detect.half", 1, "detect.half: must be true or false"),

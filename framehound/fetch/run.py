@@ -26,7 +26,15 @@ from framehound.errors import FramehoundError
 from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
 from framehound.fetch.ids import local_id, safe_id
 from framehound.fetch.selection import FILTERS, duration_rejection, rejection
-from framehound.fetch.sources import SourceSpec, expand_local, parse_spec, read_url_list, resolve_pkg
+from framehound.fetch.sources import (
+    SourceSpec,
+    expand_local,
+    list_line_problem,
+    parse_spec,
+    read_url_list,
+    resolve_pkg,
+    unreadable_source,
+)
 from framehound.fetch.store import VideoStore
 from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
@@ -69,6 +77,10 @@ class Fetcher:
         urls = read_url_list(spec.entry) if spec.kind == "urllist" else [spec.entry]
         with yt_dlp.YoutubeDL(self.options) as ydl:
             for url in urls:
+                problem = list_line_problem(url) if spec.kind == "urllist" else None
+                if problem:
+                    outcome.failures.append({"source": spec.entry, "target": url, "reason": problem})
+                    continue
                 self._resolve(ydl, spec, url, outcome)
         return outcome
 
@@ -195,6 +207,9 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
     Fails (after keeping whatever was downloaded, for the next run) when fewer
     than ``fetch.min_success`` videos are available.
     """
+    problem = unreadable_source(fetch["sources"])
+    if problem:  # before the store is touched: a typo in a path must not cost any video
+        raise FramehoundError(f"fetch.sources{problem}")
     specs = [parse_spec(raw) for raw in fetch["sources"]]
     store = VideoStore(videos_dir)
     store.clean()
@@ -211,13 +226,7 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
     fetcher.finish_downloads()
     for key, outcome in outcomes.items():
         store.save_resolution(key, vars(outcome) | {"filters": filters})
-    store.prune_resolutions(set(outcomes))
     wanted = {i for o in outcomes.values() for i in o.ids}
-    # fetcher.present is the store as it stands: read once at the start, updated by every commit.
-    removed = sorted(set(fetcher.present) - wanted)
-    for video_id in removed:
-        store.remove(video_id, fetcher.present.pop(video_id))
-    store.finish()
     manifest = _manifest(specs, outcomes, fetcher.present, videos_dir)
     failures = [{**f, "reason": _redact(f["reason"], fetch)} for o in outcomes.values() for f in o.failures]
     rejections = [r for o in outcomes.values() for r in o.rejections]
@@ -226,7 +235,14 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
     if len(manifest) < fetch["min_success"]:
         first = failures[0]["reason"] if failures else "every video was rejected by the filters"
         raise FramehoundError(f"fetch.sources: {len(manifest)} video(s) fetched, fetch.min_success is "
-                              f"{fetch['min_success']}; first failure: {first}")
+                              f"{fetch['min_success']}; first failure: {first} (no video was removed)")
+    # Only a run that succeeded forgets anything: videos of removed sources, old resolutions.
+    store.prune_resolutions(set(outcomes))
+    # fetcher.present is the store as it stands: read once at the start, updated by every commit.
+    removed = sorted(set(fetcher.present) - wanted)
+    for video_id in removed:
+        store.remove(video_id, fetcher.present.pop(video_id))
+    store.finish()
     with atomic_path(tables_dir, directory=True) as staging:
         tables.write_table(manifest, staging / "videos.csv", tables.VIDEOS)
         tables.write_table(pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES),

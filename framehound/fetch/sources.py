@@ -155,6 +155,55 @@ def expand_local(entry: str) -> list[Path]:
 
 
 def read_url_list(path: str) -> list[str]:
-    """URLs of a text file, one a line; blank lines and ``#`` comments skipped."""
-    lines = Path(os.path.expanduser(path)).read_text(encoding="utf-8").splitlines()
-    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    """Entries of a text file, one a line; blank lines and ``#`` comments skipped.
+
+    A missing or unreadable list is a FileNotFoundError/ValueError saying why (the
+    caller names the source); the lines are judged one by one by ``list_line_problem``.
+    """
+    file = Path(os.path.expanduser(path))
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise FileNotFoundError(f"cannot read the URL list ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the URL list is not UTF-8 text (byte {exc.start})") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def list_line_problem(line: str) -> str | None:
+    """Why one line of a URL list cannot be fetched, or None: only http(s) URLs and searches."""
+    problem = _string_problem(line)
+    if problem:
+        return problem
+    if classify(line) not in {"url", "search"}:
+        return "a URL list holds http(s) URLs and searches only"
+    return None
+
+
+def unreadable_source(entries: list[Any]) -> str | None:
+    """``[i] 'entry': why`` for the first local, pkg: or list source that cannot be read now, or None."""
+    for index, raw in enumerate(entries):
+        spec = parse_spec(raw)
+        problem = local_problem(spec)
+        if problem:
+            return f"[{index}] {spec.entry!r}: {problem}"
+    return None
+
+
+def local_problem(spec: SourceSpec) -> str | None:
+    """Why a local, pkg: or URL-list source cannot be read right now, or None.
+
+    Checked before fetch changes anything, so a typo in a path stops the run
+    instead of deleting the videos that source (or any other) already has.
+    """
+    try:
+        if spec.kind == "pkg":
+            return None if resolve_pkg(spec.entry).is_file() else "no such file in the package"
+        if spec.kind == "local":
+            return None if expand_local(spec.entry) else "no video files match this path"
+        if spec.kind == "urllist":
+            return None if read_url_list(spec.entry) else "the URL list has no entries"
+    except (FileNotFoundError, ValueError) as exc:
+        return str(exc)
+    return None

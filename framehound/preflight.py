@@ -1,0 +1,31 @@
+"""Checks of valid params against the world, before any stage changes anything.
+
+``params.validate`` judges the file alone; these need the disk: local sources
+and URL lists must be readable, and ``filter.classes`` must be names the
+installed model knows. The ``check`` stage and ``framehound check`` run them,
+so a bad path or class stops ``dvc repro`` before fetch deletes a video or
+detect spends an hour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from framehound.darknet.cfg import read_names
+from framehound.errors import FramehoundError
+from framehound.fetch.sources import unreadable_source
+from framehound.filter.rules import class_indices
+from framehound.model.install import model_dir
+
+
+def check(params: dict[str, Any], root: Path) -> str:
+    """Raise FramehoundError on the first problem; return what could not be checked yet ("" if nothing)."""
+    problem = unreadable_source(params["fetch"]["sources"])
+    if problem:
+        raise FramehoundError(f"fetch.sources{problem}")
+    names = model_dir(root, params) / "model.names"
+    if not names.is_file():
+        return f"filter.classes not checked: {names} is not installed yet (the model stage fetches it)"
+    class_indices(params["filter"]["classes"], read_names(names.read_text(encoding="utf-8")))
+    return ""

@@ -1,0 +1,23 @@
+"""Stage check: validate params.yaml (every key) and what it points at, before any other stage runs.
+
+It depends on the whole params file, so a typo anywhere re-runs it and stops
+`dvc repro` here; its output never changes, so a valid edit re-runs only the
+stages whose own params changed.
+"""
+
+from pathlib import Path
+
+from framehound import atomic, preflight
+from framehound.stage import run_stage
+
+CHECKED = Path("data/checked")
+
+
+def main(params: dict) -> str:
+    preflight.check(params, Path("."))
+    atomic.write_text(CHECKED, "params.yaml: ok\n")
+    return "params.yaml ok"
+
+
+if __name__ == "__main__":
+    run_stage("check", main)
