@@ -7,6 +7,7 @@ surfacing later as a confusing crash deep inside a stage.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -169,11 +170,11 @@ def _validate(node: Any, schema: Mapping[str, Any], prefix: str) -> None:
     where = prefix.rstrip(".") or "top level"
     if not isinstance(node, Mapping):
         raise FramehoundError(f"{where}: must be a mapping, got {type(node).__name__}")
-    unknown = sorted(set(node) - set(schema))
+    unknown = sorted(set(node) - set(schema), key=str)
     if unknown:
-        raise FramehoundError(
-            f"{prefix}{unknown[0]}: unknown key (expected one of {', '.join(schema)})"
-        )
+        close = difflib.get_close_matches(str(unknown[0]), list(schema), n=1)
+        hint = f"did you mean {prefix}{close[0]}?" if close else f"expected one of {', '.join(schema)}"
+        raise FramehoundError(f"{prefix}{unknown[0]}: unknown key ({hint})")
     for key, spec in schema.items():
         path = f"{prefix}{key}"
         if key not in node:

@@ -45,7 +45,8 @@ def first_repro(project: Path) -> subprocess.CompletedProcess:
 
 
 def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
-    assert stages_run(first_repro.stdout) == ["model", "fetch", "extract", "screen", "detect", "filter", "split"]
+    assert stages_run(first_repro.stdout) == ["model", "check", "fetch", "extract", "screen", "detect", "filter",
+                                              "split"]
     dataset = project / "data" / "dataset"
     for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt", "attribution.csv",
                  "annotations/instances_train.json"):
@@ -94,7 +95,7 @@ def test_changing_min_confidence_reruns_only_filter_and_split(project, first_rep
     params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         rerun = run(["dvc", "repro"], project)
-        assert stages_run(rerun.stdout) == ["filter", "split"]
+        assert stages_run(rerun.stdout) == ["check", "filter", "split"]
         diff = run(["dvc", "params", "diff"], project).stdout
         assert "filter.min_confidence" in diff
     finally:
@@ -149,3 +150,49 @@ def test_forced_reruns_give_byte_identical_outputs(project, first_repro):
     run(["dvc", "repro", "-f"], project)
     after = {name: _digests(project / name) for name in ("data/dataset", "metrics", "plots")}
     assert after == before
+
+
+def _edit_params(project: Path, edit) -> str:
+    """Apply ``edit`` to params.yaml in place; return the original text."""
+    path = project / "params.yaml"
+    original = path.read_text()
+    params = yaml.safe_load(original)
+    edit(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return original
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda p: p["filter"].update(min_confidnce=0.9),
+     "error: check: params.yaml: filter.min_confidnce: unknown key (did you mean filter.min_confidence?)"),
+    (lambda p: p.update(extrac={"fps": 2}), "error: check: params.yaml: extrac: unknown key (did you mean extract?)"),
+    (lambda p: p["fetch"].update(sources=["missing.txt"]),
+     "error: check: fetch.sources[0] 'missing.txt': cannot read the URL list (No such file or directory)"),
+    (lambda p: p["filter"].update(classes=["person", "unicorn"]),
+     "error: check: filter.classes: unknown class 'unicorn'; the model knows: person,"),
+])
+def test_bad_params_stop_repro_before_any_stage_touches_its_outputs(project, first_repro, edit, message):
+    before = {name: _digests(project / name) for name in ("data/videos", "data/dataset", "data/frames")}
+    original = _edit_params(project, edit)
+    try:
+        result = run(["dvc", "repro"], project, check=False)
+    finally:
+        (project / "params.yaml").write_text(original)
+    assert result.returncode != 0
+    assert stages_run(result.stdout) == ["check"]
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: check:")]
+    assert len(errors) == 1 and errors[0].startswith(message), result.stderr
+    assert {name: _digests(project / name) for name in before} == before
+    assert stages_run(run(["dvc", "repro"], project).stdout) == ["check"]  # the fixed file re-runs nothing else
+    assert "up to date" in run(["dvc", "status"], project).stdout
+
+
+def test_framehound_check_catches_what_the_stages_catch(project, first_repro):
+    original = _edit_params(project, lambda p: p["filter"].update(classes=["unicorn"]))
+    try:
+        result = run(["framehound", "check"], project, check=False)
+    finally:
+        (project / "params.yaml").write_text(original)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: filter.classes: unknown class 'unicorn'; the model knows: person,")
+    assert run(["framehound", "check"], project).stdout == "params.yaml: ok\n"
