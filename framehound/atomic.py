@@ -8,6 +8,7 @@ which is why the temporary lives next to the target and not in /tmp.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -65,3 +66,21 @@ def write_text(target: str | os.PathLike[str], text: str) -> None:
 def write_json(target: str | os.PathLike[str], data: Any) -> None:
     """Write ``data`` as indented JSON with sorted keys atomically, so equal data gives equal bytes."""
     write_text(target, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def remove_debris(output: str | os.PathLike[str], *, inside: bool = False) -> int:
+    """Delete what killed writers left of ``output``; return how many paths went.
+
+    ``atomic_path`` stages under ``.<name>.partial-*`` beside its target, so a
+    SIGKILL leaves such siblings; inside a ``persist: true`` output (which DVC
+    never empties) they would be cached and pushed. ``inside`` also sweeps the
+    output's own tree: only persistent outputs need it, DVC deletes the others.
+    """
+    output = Path(output)
+    found = list(output.parent.glob(f".{glob.escape(output.name)}.partial-*")) if output.parent.is_dir() else []
+    if inside and output.is_dir():
+        found += list(output.rglob(".*.partial-*"))
+    for path in found:
+        if path.exists() or path.is_symlink():
+            _remove(path)
+    return len(found)

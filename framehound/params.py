@@ -136,6 +136,7 @@ SCHEMA: dict[str, Any] = {
         "input_size": Field(INT, _multiple_of_32),
         "conf_floor": Field(NUM, _in_range(0, 1, lo_open=True)),
         "nms_threshold": Field(NUM, _in_range(0, 1, lo_open=True)),
+        "checkpoint_seconds": Field(NUM, _in_range(0, 86400), doc="commit new detections this often; 0: every batch"),
     },
     "filter": {
         "classes": Field(LIST, _non_empty_unique_strings),

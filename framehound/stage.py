@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from framehound import params as params_module
+from framehound.atomic import remove_debris
 from framehound.errors import FramehoundError
+from framehound.pipeline import stage_outputs
 
 log = logging.getLogger("framehound")
 
@@ -19,12 +21,16 @@ def run_stage(name: str, body: Callable[[dict[str, Any]], str]) -> None:
 
     ``body`` returns the summary (e.g. ``"250 frames, 412 boxes"``). A
     FramehoundError becomes ``error: <stage>: <message>`` on stderr and exit 1,
-    so DVC marks the stage failed and caches none of its outputs.
+    so DVC marks the stage failed and caches none of its outputs. Before
+    ``body`` runs, what a killed run left of the stage's outputs is deleted.
     """
     logging.basicConfig(level=logging.INFO, format=f"{name}: %(message)s", stream=sys.stderr)
     started = time.perf_counter()
     try:
         params = params_module.load()
+        removed = sum(remove_debris(path, inside=persist) for path, persist in stage_outputs(name, params))
+        if removed:
+            log.info("removed %d leftover(s) of an interrupted run", removed)
         summary = body(params)
     except FramehoundError as exc:
         print(f"error: {name}: {exc}", file=sys.stderr)

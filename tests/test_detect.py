@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import cv2
 import numpy as np
@@ -20,7 +25,7 @@ from framehound.extract.frames import ExtractSettings, extract_frames
 from framehound.hashing import sha256_file
 
 DETECT = {"backend": "opencv", "half": False, "batch_size": 4, "input_size": 416,
-          "conf_floor": 0.05, "nms_threshold": 0.45}
+          "conf_floor": 0.05, "nms_threshold": 0.45, "checkpoint_seconds": 60}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +108,38 @@ def test_a_moved_frame_is_recognised_by_its_content(tmp_path, model_dir, bikes_f
     summary = detect_all(DETECT, model_dir, _write_frames(tmp_path, moved), tmp_path / "b", cache)
     assert summary.startswith("3 frames (0 inferred, 3 cached)")
     assert "frames/s" not in summary  # no speed to report when nothing ran
+
+
+def test_the_cache_bytes_depend_only_on_its_rows(tmp_path, model_dir, bikes_frames):
+    """Same frames, two histories (one run; or 6, 10, 4 then 10 frames, checkpointed): the same bytes."""
+    detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(10)), tmp_path / "out", tmp_path / "one")
+    for count, seconds in ((6, 60), (10, 0), (4, 60), (10, 60)):
+        detect_all({**DETECT, "checkpoint_seconds": seconds}, model_dir,
+                   _write_frames(tmp_path, bikes_frames.head(count)), tmp_path / "out", tmp_path / "history")
+    [one], [history] = (tmp_path / "one").iterdir(), (tmp_path / "history").iterdir()
+    assert history.name == one.name and history.read_bytes() == one.read_bytes()
+
+
+def test_a_killed_detect_keeps_its_committed_detections(tmp_path, model_dir, bikes_frames):
+    """SIGKILL after the first checkpoint: the rerun infers only what was not committed."""
+    frames, cache = _write_frames(tmp_path, bikes_frames), tmp_path / "cache"
+    script = ("import sys; from pathlib import Path; from framehound.detect.run import detect_all; "
+              f"detect_all({ {**DETECT, 'batch_size': 1, 'checkpoint_seconds': 0}!r}, Path({str(model_dir)!r}), "
+              f"Path({str(frames)!r}), Path({str(tmp_path / 'killed')!r}), Path({str(cache)!r}))")
+    child = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while len(list(cache.glob("*.part-*.parquet"))) < 2 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "detect finished before it could be killed"
+    summary = detect_all(DETECT, model_dir, frames, tmp_path / "rerun", cache)
+    inferred, cached = map(int, re.match(r"\d+ frames \((\d+) inferred, (\d+) cached\)", summary).groups())
+    assert cached >= 2 and inferred + cached == len(bikes_frames)
+    assert not list(cache.glob("*.part-*")), "the finished run folds the parts into one file"
+    detect_all(DETECT, model_dir, frames, tmp_path / "fresh", tmp_path / "fresh-cache")
+    assert ((tmp_path / "rerun" / "detections.parquet").read_bytes()
+            == (tmp_path / "fresh" / "detections.parquet").read_bytes())
 
 
 def test_decode_maps_fractions_to_pixels_and_keeps_every_class_over_the_floor():

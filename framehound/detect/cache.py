@@ -5,6 +5,11 @@ changes the result (model files, input size, floor, NMS, backend): adding a
 video runs inference on its frames only, and changing any setting starts over.
 The cache lives in a ``persist: true`` DVC output, which DVC does not delete
 before the stage runs.
+
+While detect runs, new rows are committed as ``<key>.part-<n>.parquet`` files
+every ``detect.checkpoint_seconds``, so a killed run loses at most that much
+inference; the run's end folds everything into one ``<key>.parquet`` whose
+bytes depend only on its rows (sorted, fixed types), never on run history.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from framehound.atomic import atomic_path
 # Detection columns stored per frame hash; a row with class_id -1 marks a
 # frame that was processed and had no detection.
 COLUMNS = ["frame_sha256", "class_id", "confidence", "x_min", "y_min", "x_max", "y_max"]
+DTYPES = {"frame_sha256": object, "class_id": "int64", "confidence": "float64", "x_min": "float64",
+          "y_min": "float64", "x_max": "float64", "y_max": "float64"}
 
 
 def cache_key(settings: dict[str, Any]) -> str:
@@ -30,25 +37,38 @@ def cache_key(settings: dict[str, Any]) -> str:
 
 def empty_cache() -> pd.DataFrame:
     """A cache with no rows."""
-    return pd.DataFrame({c: [] for c in COLUMNS})
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in DTYPES.items()})
+
+
+def _parts(folder: Path, key: str) -> list[Path]:
+    return sorted(folder.glob(f"{key}.part-*.parquet"))
 
 
 def load_cache(folder: Path, key: str) -> pd.DataFrame:
-    """Cached rows for ``key`` (empty when there are none)."""
-    path = folder / f"{key}.parquet"
-    return pd.read_parquet(path) if path.is_file() else empty_cache()
+    """Cached rows for ``key``: the last complete run's plus what a killed run committed."""
+    files = [p for p in [folder / f"{key}.parquet", *_parts(folder, key)] if p.is_file()]
+    return pd.concat([empty_cache(), *(pd.read_parquet(p) for p in files)], ignore_index=True).astype(DTYPES)
+
+
+def save_part(folder: Path, key: str, rows: pd.DataFrame) -> None:
+    """Commit ``rows`` (new since the last part) so a killed run keeps them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / f"{key}.part-{len(_parts(folder, key)):06d}.parquet") as tmp:
+        rows[COLUMNS].astype(DTYPES).to_parquet(tmp, index=False)
 
 
 def save_cache(folder: Path, key: str, rows: pd.DataFrame) -> None:
-    """Replace the cache with ``rows`` for ``key``; older keys are dropped.
+    """Replace the cache with ``rows`` for ``key``; parts and older keys are dropped.
 
-    DVC's own run-cache restores outputs of settings used before, so one key
-    is enough here and keeps the folder bounded.
+    The same rows give the same bytes whatever their order or the runs behind
+    them (so dvc.lock does not move). DVC's own run-cache restores outputs of
+    settings used before, so one key is enough here and keeps the folder bounded.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    ordered = rows[COLUMNS].sort_values(COLUMNS[:3], kind="mergesort").reset_index(drop=True)
+    ordered = (rows[COLUMNS].astype(DTYPES).drop_duplicates().sort_values(COLUMNS, kind="mergesort")
+               .reset_index(drop=True))
     with atomic_path(folder / f"{key}.parquet") as tmp:
         ordered.to_parquet(tmp, index=False)
     for stale in folder.glob("*.parquet"):
-        if stale.stem != key:
+        if stale.name != f"{key}.parquet":
             stale.unlink()

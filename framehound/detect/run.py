@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -30,7 +30,7 @@ from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
 from framehound.detect.backend import Detector, network_input
 from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache
+from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.errors import FramehoundError
 from framehound.progress import progress
@@ -135,12 +135,22 @@ class DetectResult:
     network_s: float  # time inside ``infer``: near the wall time, the network is the bottleneck
 
 
+@dataclass
+class Checkpoint:
+    """Commit new rows every ``seconds`` through ``save`` (0: after every batch)."""
+
+    save: Callable[[pd.DataFrame], None]
+    seconds: float
+
+
 def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], conf_floor: float,
-                  nms_threshold: float, cache: pd.DataFrame | None = None) -> DetectResult:
+                  nms_threshold: float, cache: pd.DataFrame | None = None,
+                  checkpoint: Checkpoint | None = None) -> DetectResult:
     """Detections for the frames table, reusing ``cache`` rows by frame hash."""
     cache = cache if cache is not None else empty_cache()
     known = frozenset(cache["frame_sha256"])
-    fresh = _Rows()
+    fresh, committed = _Rows(), []
+    last_commit = time.monotonic()
     hashes: list[tuple[str, str]] = []
     failures: list[dict[str, str]] = []
     inferred, network_s = 0, 0.0
@@ -159,9 +169,13 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
         for frame, raw in zip(batch, outputs, strict=True):
             fresh.add(frame, raw, conf_floor, nms_threshold)
         inferred += len(batch)
+        if checkpoint and time.monotonic() - last_commit >= checkpoint.seconds:
+            committed.append(fresh.frame())
+            checkpoint.save(committed[-1])
+            fresh, last_commit = _Rows(), time.monotonic()
     present = pd.DataFrame(hashes, columns=["frame_id", "frame_sha256"])
-    merged_cache = pd.concat([cache[cache["frame_sha256"].isin(present["frame_sha256"])], fresh.frame()],
-                             ignore_index=True).drop_duplicates(["frame_sha256", *COLUMNS[1:]])
+    merged_cache = pd.concat([cache[cache["frame_sha256"].isin(present["frame_sha256"])], *committed,
+                              fresh.frame()], ignore_index=True).drop_duplicates(["frame_sha256", *COLUMNS[1:]])
     detections = present.merge(merged_cache[merged_cache["class_id"] >= 0], on="frame_sha256")
     detections["class_id"] = detections["class_id"].astype(np.int64)
     detections["class_name"] = np.asarray(names, dtype=object)[detections["class_id"].to_numpy()]
@@ -184,7 +198,8 @@ def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, ou
                      "nms_threshold": params["nms_threshold"], "backend": detector.name})
     started = time.perf_counter()
     result = detect_frames(frames, detector, names, params["conf_floor"], params["nms_threshold"],
-                           load_cache(cache_dir, key))
+                           load_cache(cache_dir, key),
+                           Checkpoint(lambda rows: save_part(cache_dir, key, rows), params["checkpoint_seconds"]))
     elapsed = max(time.perf_counter() - started, 1e-9)
     if len(result.failures) == len(frames):
         raise FramehoundError(f"{frames_parquet}: none of the {len(frames)} frames could be decoded")

@@ -1,0 +1,40 @@
+"""What dvc.yaml says about a stage, for the stage itself.
+
+dvc.yaml is the one place that lists each stage's outputs; the stage shell
+reads it to clean what a killed run left of them, instead of every stage
+keeping its own list.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+VAR = re.compile(r"\$\{([\w.]+)\}")
+
+
+def _interpolate(text: str, params: dict[str, Any]) -> str:
+    """``models/${model.name}`` with the value from params (dvc.yaml's own templating)."""
+    def value(match: re.Match[str]) -> str:
+        node: Any = params
+        for key in match.group(1).split("."):
+            node = node[key]
+        return str(node)
+
+    return VAR.sub(value, text)
+
+
+def stage_outputs(stage: str, params: dict[str, Any], dvc_yaml: Path = Path("dvc.yaml")) -> list[tuple[Path, bool]]:
+    """(path, persist) of every output (outs, metrics, plots) of ``stage``; none without dvc.yaml or the stage."""
+    if not dvc_yaml.is_file():
+        return []
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
+    outputs = []
+    declared = stages.get(stage) or {}
+    for entry in [*declared.get("outs", []), *declared.get("metrics", []), *declared.get("plots", [])]:
+        path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
+        outputs.append((dvc_yaml.parent / _interpolate(path, params), bool((options or {}).get("persist"))))
+    return outputs
