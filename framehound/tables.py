@@ -79,6 +79,13 @@ QUALITY = Table({
     "rejected_by": "'' (kept), 'blur', 'duplicate' or 'undecodable'",
 }, key=("frame_id",))
 
+# data/screen/groups.parquet — videos that share content, kept in one split together.
+GROUPS = Table({
+    "video_id": "id in videos.csv",
+    "group": "the first video id of its group (itself when it shares nothing)",
+    "reason": "why it is in the group: 'same file with <id>', '<n> near-duplicate frames with <id>'; '' alone",
+}, key=("video_id",))
+
 # data/detect/detections.parquet — every box above detect.conf_floor.
 DETECTIONS = Table({
     "frame_id": "frame in frames.parquet",

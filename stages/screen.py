@@ -7,8 +7,8 @@ from framehound.stage import run_stage
 
 
 def main(params: dict) -> str:
-    return screen_all(params["filter"], Path("data/extract/frames.parquet"), Path("data/screen"),
-                      Path("metrics/screen.json"))
+    return screen_all(params["filter"], Path("data/extract/frames.parquet"), Path("data/fetch/videos.csv"),
+                      Path("data/screen"), Path("metrics/screen.json"))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ from framehound.stage import run_stage
 
 def main(params: dict) -> str:
     return split_all(params["split"], params["filter"]["classes"], Path("data/filter"),
-                     Path("data/fetch/videos.csv"), Path("data/dataset"), Path("metrics/dataset.json"),
-                     Path("plots"), (Path("metrics/screen.json"), Path("metrics/filter.json")))
+                     Path("data/fetch/videos.csv"), Path("data/screen/groups.parquet"), Path("data/dataset"),
+                     Path("metrics/dataset.json"), Path("plots"),
+                     (Path("metrics/screen.json"), Path("metrics/filter.json")))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from framehound.params import load
 from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
 from framehound.review.queue import margin, ordered, page_of, progress
+from framehound.screen.groups import content_groups
 from framehound.split.run import split_all
 from tests.conftest import REPO
 
@@ -76,6 +77,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
     videos = pd.DataFrame([{column: "" for column in tables.VIDEOS.columns} | {"id": v, "path": f"data/videos/{v}.mp4"}
                            for v in ("alpha", "beta")])
     tables.write_table(videos, root / "data/fetch/videos.csv", tables.VIDEOS)
+    tables.write_table(content_groups(["alpha", "beta"], []), root / "data/screen/groups.parquet", tables.GROUPS)
     (root / "reviews").mkdir(exist_ok=True)
     (root / "reviews/decisions.jsonl").touch()
     return root
@@ -92,7 +94,7 @@ def filter_and_split(root: Path, **filter_params: object) -> dict[str, list[str]
                    Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
                    Path("reviews/decisions.jsonl"))
         split_all(params["split"], params["filter"]["classes"], Path("data/filter"), Path("data/fetch/videos.csv"),
-                  Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
+                  Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
     finally:
         os.chdir(cwd)
     return {p.stem: p.read_text().splitlines() for p in (root / "data/dataset/labels").rglob("*.txt")}

@@ -12,6 +12,7 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
 from framehound.progress import progress
+from framehound.screen.groups import content_groups, links
 from framehound.screen.quality import measure, near_duplicates
 
 
@@ -40,16 +41,32 @@ def screen_frames(frames: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     return quality
 
 
-def screen_all(params: dict[str, Any], frames_parquet: Path, out_dir: Path, metrics_path: Path) -> str:
-    """Write the kept frames, the quality table and the rejection counts."""
+def group_videos(quality: pd.DataFrame, videos: pd.DataFrame, dedup_distance: int | None) -> pd.DataFrame:
+    """The groups table: videos with the same file or shared near-duplicate frames are one group.
+
+    With ``dedup_distance`` null (no near-duplicate rule), frames must hash equal to count as shared.
+    """
+    sha256_of = dict(zip(videos["id"], videos["sha256"], strict=True))
+    found = links(quality, sha256_of, dedup_distance or 0)
+    return content_groups(sorted(set(videos["id"]) | set(quality["video_id"])), found)
+
+
+def screen_all(params: dict[str, Any], frames_parquet: Path, videos_csv: Path, out_dir: Path,
+               metrics_path: Path) -> str:
+    """Write the kept frames, the quality and groups tables and the rejection counts."""
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     quality = screen_frames(frames, params)
+    groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params["dedup_distance"])
     kept = frames[frames["frame_id"].isin(quality.loc[quality["rejected_by"] == "", "frame_id"])]
     counts = {rule: int((quality["rejected_by"] == rule).sum()) for rule in ("blur", "duplicate", "undecodable")}
     with atomic_path(out_dir, directory=True) as staging:
         tables.write_table(kept, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(quality, staging / "quality.parquet", tables.QUALITY)
-    metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts}
+        tables.write_table(groups, staging / "groups.parquet", tables.GROUPS)
+    grouped = int((groups["reason"] != "").sum())
+    metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts,
+               "videos_sharing_content": grouped}
     write_json(metrics_path, metrics)
+    shared = f"; {grouped} videos share content with another (data/screen/groups.parquet)" if grouped else ""
     return (f"kept {len(kept)} of {len(frames)} frames ({counts['duplicate']} near-duplicates, "
-            f"{counts['blur']} blurry: inference saved on {len(frames) - len(kept)})")
+            f"{counts['blur']} blurry: inference saved on {len(frames) - len(kept)}){shared}")

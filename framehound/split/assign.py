@@ -29,6 +29,19 @@ def assign_videos(frames_per_video: dict[str, int], ratios: dict[str, float], se
     return result
 
 
+def assign_groups(frames_per_video: dict[str, int], group_of: dict[str, str], ratios: dict[str, float],
+                  seed: int) -> dict[str, str]:
+    """Map each video to a split with every video of its content group in the same one.
+
+    A video alone in its group is assigned exactly as ``assign_videos`` would assign it.
+    """
+    per_group: dict[str, int] = {}
+    for video, count in frames_per_video.items():
+        per_group[group_of.get(video, video)] = per_group.get(group_of.get(video, video), 0) + count
+    split_of_group = assign_videos(per_group, ratios, seed)
+    return {video: split_of_group[group_of.get(video, video)] for video in frames_per_video}
+
+
 # Per split, its frames by frame id, each with its boxes in the order every export lists them.
 Walk = dict[str, list[tuple[Any, pd.DataFrame]]]
 

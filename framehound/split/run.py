@@ -10,7 +10,7 @@ from typing import Any
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
 from framehound.errors import FramehoundError
-from framehound.split.assign import SPLITS, assign_videos
+from framehound.split.assign import SPLITS, assign_groups
 from framehound.split.attribution import write_attribution
 from framehound.split.export import write_dataset
 from framehound.split.metrics import dataset_metrics, plot_tables, write_plots
@@ -26,10 +26,10 @@ def _rejections(stage_metrics: list[Path]) -> dict[str, int]:
     return dict(sorted(merged.items()))
 
 
-def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, videos_csv: Path,
+def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, videos_csv: Path, groups_parquet: Path,
               dataset_dir: Path, metrics_path: Path, plots_dir: Path,
               stage_metrics: tuple[Path, ...] = ()) -> str:
-    """Assign videos to splits and write the dataset atomically."""
+    """Assign whole groups of videos that share content to splits and write the dataset atomically."""
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     if frames.empty:
@@ -38,14 +38,23 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, vide
             "or add sources that show filter.classes"
         )
     ratios = {s: params[s] for s in SPLITS}
-    split_of = assign_videos(frames.groupby("video_id").size().to_dict(), ratios, params["seed"])
+    groups = tables.read_table(groups_parquet, tables.GROUPS)
+    group_of = dict(zip(groups["video_id"], groups["group"], strict=True))
+    split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params["seed"])
     with atomic_path(dataset_dir, directory=True) as staging:
         write_dataset(staging, frames, labels, split_of, classes, params["formats"])
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
-    metrics = dataset_metrics(frames, labels, split_of, classes) | {"rejected": _rejections(list(stage_metrics))}
+    shared = {g: sorted(v for v in split_of if group_of.get(v, v) == g)
+              for g in sorted({group_of.get(v, v) for v in split_of})}
+    shared = {g: members for g, members in shared.items() if len(members) > 1}
+    metrics = dataset_metrics(frames, labels, split_of, classes) | {"rejected": _rejections(list(stage_metrics)),
+                                                                     "videos_kept_together": shared}
     write_json(metrics_path, metrics)
     write_plots(plots_dir, plot_tables(frames, labels, classes))
+    if shared:
+        log.warning("%d videos share content with others and were kept in one split per group: %s",
+                    sum(map(len, shared.values())), "; ".join(", ".join(m) for m in shared.values()))
     images = metrics["images"]
     empty = [s for s in SPLITS if ratios[s] > 0 and images[s] == 0]
     if empty:
