@@ -129,7 +129,8 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
 
     work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
     params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
-              "input_size": args.input_size, "conf_floor": CONF_FLOOR, "nms_threshold": NMS_THRESHOLD}
+              "input_size": args.input_size, "conf_floor": CONF_FLOOR, "nms_threshold": NMS_THRESHOLD,
+              "checkpoint_seconds": 60}
     if args.backend == "torch":
         import torch  # noqa: F401  Python's one-off import (1.5 s on 2 cores) is not the stage's throughput
     started = time.perf_counter()
