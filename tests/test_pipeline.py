@@ -183,7 +183,8 @@ def test_bad_params_stop_repro_before_any_stage_touches_its_outputs(project, fir
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: check:")]
     assert len(errors) == 1 and errors[0].startswith(message), result.stderr
     assert {name: _digests(project / name) for name in before} == before
-    assert stages_run(run(["dvc", "repro"], project).stdout) == ["check"]  # the fixed file re-runs nothing else
+    # The fixed file re-runs nothing else (check itself may come back from DVC's run-cache).
+    assert set(stages_run(run(["dvc", "repro"], project).stdout)) <= {"check"}
     assert "up to date" in run(["dvc", "status"], project).stdout
 
 

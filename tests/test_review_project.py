@@ -80,6 +80,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
     tables.write_table(content_groups(["alpha", "beta"], []), root / "data/screen/groups.parquet", tables.GROUPS)
     (root / "reviews").mkdir(exist_ok=True)
     (root / "reviews/decisions.jsonl").touch()
+    (root / "data/checked").write_text("params.yaml: ok\n")  # what the check stage writes
     return root
 
 
