@@ -214,3 +214,32 @@ def test_a_decision_made_under_a_frame_s_former_id_shows_on_the_frame(tmp_path):
         server.server_close()
     [frame] = json.loads(body)["frames"]
     assert status == 200 and frame["frame_id"] == "alpha_0" and frame["decision"]["boxes"] == []
+
+
+@pytest.mark.parametrize("query", ["page=" + "9" * 5000, "page=-99999999999999999999", "page=1e9", "per_page=0",
+                                   "per_page=100000000", "status=" + "x" * 60_000, "class=%00", "video=%ff"])
+def test_absurd_query_values_still_give_a_page(served, query):
+    _, url = served
+    status, body = request(url, "GET", f"/api/frames?{query}")
+    assert status == 200 and len(json.loads(body)["frames"]) <= 100
+
+
+def test_concurrent_saves_land_as_whole_lines(served):
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    boxes = [_box(i) for i in range(200)]  # long lines, so interleaved writes would show
+    statuses: list[int] = []
+
+    def save(n: int) -> None:
+        for i in range(10):  # 80 saves in all, each with a different number of boxes
+            body = {"frame_id": "alpha_0", "boxes": boxes[: 100 + n * 10 + i]}
+            statuses.append(request(url, "POST", "/api/decisions", body, token)[0])
+
+    workers = [threading.Thread(target=save, args=(n,)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    log = read_log(project.decisions_path)
+    assert statuses == [200] * 80 and log.unreadable == []
+    assert sorted(len(d.boxes) for d in log.decisions) == list(range(100, 180))
