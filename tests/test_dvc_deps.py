@@ -69,6 +69,15 @@ def test_every_imported_module_is_a_dependency(stage):
     assert missing == [], f"{stage} imports these but dvc.yaml does not list them"
 
 
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_no_dependency_on_code_the_stage_does_not_import(stage):
+    """An extra dependency is not unsafe, but it re-runs the stage for nothing."""
+    imported = closure(REPO / STAGES[stage]["cmd"].split()[-1])
+    extra = [dep for dep in STAGES[stage]["deps"] if dep.startswith("framehound")
+             and not any(f == REPO / dep or (REPO / dep) in f.parents for f in imported)]
+    assert extra == []
+
+
 def test_the_closure_follows_imports_inside_functions(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("def main():\n    from framehound.detect.cache import load_cache\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from framehound.review.decisions import read_log
+from framehound.decisions.log import read_log
 from framehound.review.project import ReviewProject
 from framehound.review.server import bind
 from tests.conftest import REPO

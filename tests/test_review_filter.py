@@ -10,8 +10,8 @@ import cv2
 import pytest
 
 from framehound import tables
+from framehound.decisions.log import Box
 from framehound.hashing import sha256_file
-from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
 from tests.conftest import REPO, run
 from tests.test_pipeline import _tracked_files

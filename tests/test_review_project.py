@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from framehound import tables
+from framehound.decisions.log import Box
 from framehound.filter.run import filter_all
 from framehound.hashing import sha256_file
 from framehound.params import load
-from framehound.review.decisions import Box
 from framehound.review.project import ReviewProject
 from framehound.review.queue import margin, ordered, page_of, progress
 from framehound.screen.groups import content_groups

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from framehound import tables
+from framehound.decisions.log import read_log
 from framehound.hashing import sha256_file
-from framehound.review.decisions import read_log
 from framehound.review.project import ReviewProject
 from framehound.review.server import TOKEN_HEADER, bind
 from tests.test_review_project import build_project

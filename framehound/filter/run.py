@@ -8,9 +8,9 @@ from typing import Any
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
 from framehound.darknet.cfg import read_names
+from framehound.decisions.log import DECISIONS_PATH
+from framehound.filter.decisions import apply_decisions
 from framehound.filter.rules import class_indices, select
-from framehound.review.apply import apply_decisions
-from framehound.review.decisions import DECISIONS_PATH
 
 
 def filter_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path,

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from framehound.atomic import write_text
+from framehound.decisions.log import Decision
 from framehound.errors import FramehoundError
 from framehound.review import cvat, labelstudio
-from framehound.review.decisions import Decision
 
 if TYPE_CHECKING:  # the project loads pandas: imported when a command needs it, so start-up stays fast
     from framehound.review.project import ReviewProject

@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from framehound.decisions.log import Box, Decision
 from framehound.errors import FramehoundError
-from framehound.review.decisions import Box, Decision
 
 if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast
     from framehound.review.project import ReviewProject

@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
+from framehound.decisions.log import Box, Decision
 from framehound.errors import FramehoundError
-from framehound.review.decisions import Box, Decision
 
 if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast
     from framehound.review.project import ReviewProject

@@ -17,13 +17,13 @@ import pandas as pd
 
 from framehound import tables
 from framehound.darknet.cfg import read_names
+from framehound.decisions.compare import box_outcomes, unchanged
+from framehound.decisions.log import DECISIONS_PATH, Box, Decision, append, now_utc
 from framehound.errors import FramehoundError
+from framehound.filter.decisions import boxes_by_frame, read_decisions
 from framehound.filter.rules import select
 from framehound.model.install import model_dir
 from framehound.params import load as load_params
-from framehound.review.apply import boxes_by_frame, read_decisions
-from framehound.review.compare import box_outcomes, unchanged
-from framehound.review.decisions import DECISIONS_PATH, Box, Decision, append, now_utc
 
 BOX_KEY = ["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"]
 

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from framehound import tables
+from framehound.decisions.compare import Tally
+from framehound.decisions.log import Box, Decision, match, read_log
 from framehound.filter.rules import Selection
-from framehound.review.compare import Tally
-from framehound.review.decisions import Box, Decision, match, read_log
 
 log = logging.getLogger("framehound")
 HUMAN_CONFIDENCE = 1.0  # label confidence of a box a person drew or changed
