@@ -83,15 +83,15 @@ def _quality(rows: list[tuple[str, int]]) -> pd.DataFrame:
                           "sharpness": 50.0, "rejected_by": ""} for i, (v, h) in enumerate(rows)])
 
 
-def test_flat_frames_and_a_single_shared_frame_do_not_join_videos():
+def test_flat_frames_do_not_join_videos_and_one_shared_frame_does():
     textured, other = 0x5A5A_F0F0_3C3C_9999, 0x0F0F_A5A5_C3C3_6666
     flat = _quality([("a", 0), ("b", 0), ("a", 2**64 - 1), ("b", 2**64 - 1)])
     assert links(flat, {"a": "1", "b": "2"}, 4) == []
+    apart = _quality([("a", textured), ("b", textured ^ 0b11111), ("a", other), ("b", other ^ 0b11111)])
+    assert links(apart, {"a": "1", "b": "2"}, 4) == []  # 5 bits apart: not near-duplicates at distance 4
     one = _quality([("a", textured), ("b", textured ^ 0b11), ("a", other), ("b", 0x1234_5678_9ABC_DEF0)])
-    assert links(one, {"a": "1", "b": "2"}, 4) == []
-    two = _quality([("a", textured), ("b", textured ^ 0b11), ("a", other), ("b", other ^ 0b1000)])
-    assert [(x.video_a, x.video_b, x.reason) for x in links(two, {"a": "1", "b": "2"}, 4)] == [
-        ("a", "b", "2 near-duplicate frames")]
+    assert [(x.video_a, x.video_b, x.reason) for x in links(one, {"a": "1", "b": "2"}, 4)] == [
+        ("a", "b", "1 near-duplicate frames")]
 
 
 def test_near_pairs_finds_exactly_the_pairs_within_the_distance():

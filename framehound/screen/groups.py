@@ -2,9 +2,12 @@
 
 Video sites carry the same footage under many URLs, re-encoded, resized or
 trimmed, so equal bytes are the rare case. Two videos are grouped when their
-files are identical, or when at least ``MIN_MATCHES`` of their screened frames
-are near-duplicates across them (perceptual hashes at most ``max_distance`` bits
-apart, the same measure screen uses within a video). Grouping is transitive.
+files are identical, or when any screened frame of one is a near-duplicate of a
+frame of the other (perceptual hashes at most ``max_distance`` bits apart, the
+same measure screen uses within a video): one such pair in train and test is
+already the leak, and an excerpt re-uploaded may share only a few frames. The
+price is that a shared logo or intro joins videos too, which costs split
+balance, never a leak. Grouping is transitive.
 
 Near-duplicate pairs are found with multi-index hashing rather than by
 comparing every pair: hashes at most d bits apart agree exactly on at least one
@@ -22,8 +25,6 @@ import pandas as pd
 
 # A flat frame (a black fade, a title card) hashes to few or almost all bits set: shared by unrelated videos.
 MIN_BITS, MAX_BITS = 8, 56
-# One matching frame pair can be a shared logo or intro; two are shared footage.
-MIN_MATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def links(quality: pd.DataFrame, sha256_of: dict[str, str], max_distance: int) -
     owners = usable["video_id"].to_numpy(dtype=object)
     pairs = near_pairs(hashes, owners, max_distance)
     counts = Counter(tuple(sorted((owners[i], owners[j]))) for i, j in pairs)
-    found += [Link(a, b, f"{n} near-duplicate frames") for (a, b), n in sorted(counts.items()) if n >= MIN_MATCHES]
+    found += [Link(a, b, f"{n} near-duplicate frames") for (a, b), n in sorted(counts.items())]
     return found
 
 
