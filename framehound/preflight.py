@@ -9,6 +9,7 @@ detect spends an hour.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,13 @@ def check(params: dict[str, Any], root: Path) -> str:
     problem = unreadable_source(params["fetch"]["sources"])
     if problem:
         raise FramehoundError(f"fetch.sources{problem}")
-    names = model_dir(root, params) / "model.names"
+    folder = model_dir(root, params)
+    names = folder / "model.names"
     if not names.is_file():
         return f"filter.classes not checked: {names} is not installed yet (the model stage fetches it)"
+    installed = json.loads((folder / "model.json").read_text(encoding="utf-8"))["files"]["names"]
+    wanted = params["model"]["names"]
+    if installed["uri"] != wanted["uri"] or wanted["sha256"] not in (None, installed["sha256"]):
+        return f"filter.classes not checked: {names} is not the .names params.yaml names (the model stage replaces it)"
     class_indices(params["filter"]["classes"], read_names(names.read_text(encoding="utf-8")))
     return ""

@@ -8,6 +8,7 @@ import os
 import pytest
 import yaml
 
+from framehound import preflight
 from framehound.errors import FramehoundError
 from framehound.params import load, validate
 from tests.conftest import REPO
@@ -84,3 +85,17 @@ def test_load_prefixes_the_file_name(tmp_path, default_params):
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(FramehoundError, match=rf"^{os.fspath(path)}: split.val: must be in"):
         load(path)
+
+
+def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one_params_name(
+        model_dir, default_params, tmp_path):
+    root = tmp_path  # <root>/models/yolov3-tiny, as the model stage lays it out
+    (root / "models").mkdir()
+    (root / "models" / "yolov3-tiny").symlink_to(model_dir)
+    unicorn = _broken(default_params, "filter.classes", ["person", "unicorn"])
+    with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'unicorn'; the model knows: person,"):
+        preflight.check(unicorn, root)
+    assert preflight.check(default_params, root) == ""
+    other_names = _broken(unicorn, "model.names", {"uri": "/my/model.names", "sha256": None})
+    assert "is not the .names params.yaml names" in preflight.check(other_names, root)
+    assert "is not installed yet" in preflight.check(unicorn, root / "elsewhere")
