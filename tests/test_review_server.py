@@ -24,7 +24,7 @@ from framehound import tables
 from framehound.decisions.log import read_log
 from framehound.hashing import sha256_file
 from framehound.review.project import ReviewProject
-from framehound.review.server import TOKEN_HEADER, bind
+from framehound.review.server import TOKEN_HEADER, bind, host_allowed
 from tests.test_review_project import build_project
 
 LAUNCH = ("import argparse, sys; from framehound.review import cli; parser = argparse.ArgumentParser(); "
@@ -130,6 +130,7 @@ def _box(i: int = 0) -> dict:
     ({"frame_id": "alpha_0", "boxes": [_box(i) for i in range(501)]}, "at most 500 boxes a frame, got 501"),
     ({"frame_id": "alpha_0", "boxes": [{**_box(), "x_max": float("inf")}]}, "box needs finite"),
     ({"frame_id": "alpha_0", "boxes": [{**_box(), "confidence": 7}]}, "box confidence must be a number from 0 to 1"),
+    ({"frame_id": "alpha_0", "boxes": [{**_box(), "x_min": -5000, "x_max": -4000}]}, "box is outside the frame"),
 ])
 def test_malformed_decisions_get_a_4xx_with_one_line_and_write_nothing(served, body, reason):
     project, url = served
@@ -137,6 +138,18 @@ def test_malformed_decisions_get_a_4xx_with_one_line_and_write_nothing(served, b
     status, answer = request(url, "POST", "/api/decisions", body, {TOKEN_HEADER: page_token(url)})
     assert status == 400 and json.loads(answer)["error"].startswith(reason)
     assert "\n" not in json.loads(answer)["error"]
+    assert project.decisions_path.read_bytes() == before
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(served):
+    project, url = served
+    before = project.decisions_path.read_bytes()
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("POST", "/api/decisions", body="[" * 100_000 + "]" * 100_000,
+                       headers={"Content-Type": "application/json", TOKEN_HEADER: page_token(url)})
+    response = connection.getresponse()
+    assert response.status == 400 and json.loads(response.read())["error"] == "the body must be a JSON object"
     assert project.decisions_path.read_bytes() == before
 
 
@@ -163,8 +176,8 @@ def test_serving_beyond_loopback_needs_allow_remote_and_warns(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "framehound.cli", "review", "--root", str(root),
                               "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1
-    assert refused.stderr.strip() == ("error: review: --host 0.0.0.0 serves the frames beyond this machine and "
-                                      "turns the Host check off; add --allow-remote if that is what you want")
+    assert refused.stderr.strip() == ("error: review: --host 0.0.0.0 serves the frames beyond this machine; "
+                                      "add --allow-remote if that is what you want")
     allowed = subprocess.Popen([sys.executable, "-m", "framehound.cli", "review", "--root", str(root), "--host",
                                 "0.0.0.0", "--allow-remote"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
@@ -174,6 +187,15 @@ def test_serving_beyond_loopback_needs_allow_remote_and_warns(tmp_path):
         allowed.send_signal(signal.SIGINT)
         _, err = allowed.communicate(timeout=30)
     assert "warning: listening on 0.0.0.0 (--allow-remote)" in err
+
+
+@pytest.mark.parametrize(("name", "listen", "allowed"), [
+    ("127.0.0.1", "127.0.0.1", True), ("localhost", "127.0.0.1", True), ("10.0.0.5", "127.0.0.1", False),
+    ("attacker.example", "0.0.0.0", False), ("10.0.0.5", "0.0.0.0", True), ("[fe80::1]", "::", True),
+    ("review.lab", "review.lab", True), ("rebind.attacker.example", "review.lab", False),
+])
+def test_beyond_loopback_the_host_check_still_refuses_domain_names(name, listen, allowed):
+    assert host_allowed(name, listen) is allowed
 
 
 def test_a_request_for_another_host_name_is_refused(served):

@@ -10,6 +10,7 @@ cannot read the token. Nothing from a request is ever executed.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import math
 import secrets
@@ -89,7 +90,20 @@ def parse_decision_request(body: Any, project: ReviewProject) -> tuple[str, list
         if body["verdict"] != "rejected" or "boxes" in body:
             raise ValueError('verdict must be "rejected" (and come without boxes); send boxes to accept or edit')
         return frame_id, None
-    return frame_id, _boxes(body.get("boxes"), project.classes)
+    boxes = _boxes(body.get("boxes"), project.classes)
+    frame = project.frames[frame_id]
+    outside = next((b for b in boxes if b.clipped(frame.width, frame.height) is None), None)
+    if outside is not None:
+        raise ValueError(f"box is outside the frame ({frame.width}x{frame.height}): {outside.as_dict()}")
+    return frame_id, boxes
+
+
+def _json_body() -> Any:
+    """The request's JSON, or None when it is not JSON (or nested too deep for the parser)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def _frames_page(project: ReviewProject, status: str, class_name: str, video: str, page: int,
@@ -103,8 +117,25 @@ def _frames_page(project: ReviewProject, status: str, class_name: str, video: st
     return {"frames": shown, "page": page, "pages": pages, "in_view": len(ids), "progress": progress(project)}
 
 
-def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True) -> Flask:
-    """The Flask app over ``project``; decisions are recorded under ``reviewer``."""
+def host_allowed(name: str, listen: str) -> bool:
+    """May a request naming Host ``name`` be served by a server listening on ``listen``?
+
+    A DNS-rebinding page always names its own domain, so only loopback names,
+    the very name served, and (beyond loopback) bare IP addresses pass.
+    """
+    if name in LOOPBACK or name == listen:
+        return True
+    if listen in LOOPBACK:
+        return False
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def create_app(project: ReviewProject, reviewer: str, listen: str = "127.0.0.1") -> Flask:
+    """The Flask app over ``project`` served on ``listen``; decisions are recorded under ``reviewer``."""
     package = files("framehound.review")
     app = Flask(__name__, static_folder=str(package / "static"), static_url_path="/static")
     app.url_map.merge_slashes = False  # "/static//etc/passwd" is a 404, not a redirect to a cleaned-up path
@@ -116,7 +147,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
 
     @app.before_request
     def _known_host() -> None:
-        if loopback_only and request.host.rsplit(":", 1)[0] not in LOOPBACK:
+        if not host_allowed(request.host.rsplit(":", 1)[0], listen):
             abort(403)
 
     @app.after_request
@@ -151,7 +182,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
         if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             abort(403)
         try:
-            frame_id, boxes = parse_decision_request(request.get_json(silent=True), project)
+            frame_id, boxes = parse_decision_request(_json_body(), project)
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
         with lock:
@@ -175,7 +206,7 @@ def create_app(project: ReviewProject, reviewer: str, loopback_only: bool = True
 def bind(project: ReviewProject, reviewer: str, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
     """A threaded server bound to ``host``:``port`` (0: a free port) and its URL; call serve_forever()."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only, not a line per request
-    app = create_app(project, reviewer, loopback_only=host in LOOPBACK)
+    app = create_app(project, reviewer, listen=host)
     server = make_server(host, port, app, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     return server, f"http://{shown}:{server.port}/"
@@ -184,12 +215,12 @@ def bind(project: ReviewProject, reviewer: str, host: str = "127.0.0.1", port: i
 def serve(root: Path, reviewer: str, host: str, port: int, allow_remote: bool = False) -> None:
     """Serve until Ctrl+C, printing the URL (no browser is opened).
 
-    Beyond loopback the Host check cannot know the names the server is reached
-    by, so it is off: that needs ``allow_remote``, said on purpose.
+    Beyond loopback anyone who reaches the address sees the frames: that needs
+    ``allow_remote``, said on purpose.
     """
     if host not in LOOPBACK and not allow_remote:
-        raise FramehoundError(f"review: --host {host} serves the frames beyond this machine and turns the Host "
-                              "check off; add --allow-remote if that is what you want")
+        raise FramehoundError(f"review: --host {host} serves the frames beyond this machine; "
+                              "add --allow-remote if that is what you want")
     project = ReviewProject(root)
     server, url = bind(project, reviewer, host, port)
     print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
