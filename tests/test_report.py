@@ -93,9 +93,10 @@ def test_the_report_opens_from_disk_its_images_load_and_its_figures_equal_the_da
     _open(page, tmp_path, check)
 
 
-def test_the_same_run_gives_the_same_report_bytes(small_run):
-    first = _report(small_run).read_bytes()
-    assert _report(small_run).read_bytes() == first
+def test_the_same_run_gives_the_same_report_bytes_contact_sheets_included(tmp_path):
+    root = _large_run(tmp_path / "repo", 1_000, 20)  # more frames per class than a contact sheet shows
+    first = _report(root).read_bytes()
+    assert _report(root).read_bytes() == first
 
 
 def _large_run(root: Path, images: int, videos: int) -> Path:
