@@ -11,12 +11,11 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import sync_playwright
 
 from framehound import tables
 from framehound.params import load
 from framehound.report.run import SHEET_SIZE, report_all
-from tests.test_review_browser import ARGS, CHROMIUM
+from tests.test_review_browser import CHROMIUM, open_tab
 from tests.test_review_project import build_project, filter_and_split
 
 
@@ -53,16 +52,9 @@ def small_run(tmp_path: Path) -> Path:
 
 def _open(page_path: Path, tmp_path: Path, check) -> None:
     """Open ``page_path`` from disk in Chromium and run ``check(tab)``; fail on any console or page error."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=ARGS,
-            viewport={"width": 1400, "height": 1000})
-        tab = browser.new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda error: errors.append(str(error)))
+    with open_tab(tmp_path / "profile") as (tab, errors):
         tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         check(tab)
-        browser.close()
     assert errors == []
 
 
