@@ -23,6 +23,7 @@ test: setup
 run: setup
 	$(BIN)/dvc repro
 	@echo "dataset: data/dataset/ (metrics: dvc metrics show)"
+	@echo "report:  file://$(CURDIR)/data/report/index.html (open it in a browser)"
 
 lint: setup
 	$(BIN)/ruff check .

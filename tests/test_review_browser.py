@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,20 @@ SCREENSHOT = REPO / "test-artifacts" / "review.png"
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium (apt-get install chromium)")
 
 
+@contextmanager
+def open_tab(profile: Path) -> Iterator[tuple[Page, list[str]]]:
+    """A tab of Debian's Chromium, and the page errors it reports (filled while it is open)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=ARGS,
+            viewport={"width": 1400, "height": 1000})
+        tab = browser.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        yield tab, errors
+        browser.close()
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return build_project(tmp_path / "repo")
@@ -35,18 +50,11 @@ def page(root: Path, tmp_path: Path) -> Iterator[Page]:
     server, url = bind(project, "ann")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=ARGS,
-            viewport={"width": 1400, "height": 1000})
-        tab = browser.new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda error: errors.append(str(error)))
+    with open_tab(tmp_path / "profile") as (tab, errors):
         tab.goto(url)
         tab.wait_for_selector("article.frame.focused")
         yield tab
-        browser.close()
-        assert errors == []
+    assert errors == []
     server.shutdown()
     server.server_close()
 

@@ -1,0 +1,44 @@
+"""Small JPEG thumbnails of frames with their boxes drawn, as data URIs.
+
+Data URIs keep the page one file that opens from disk; a fixed side and a
+fixed sample per class keep it small whatever the size of the dataset.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from framehound.errors import FramehoundError
+
+THUMB_SIDE = 200
+JPEG_QUALITY = 70
+
+
+def class_colour(index: int) -> tuple[int, int, int]:
+    """A distinct RGB colour per class index (golden-angle hues), the same in thumbnails and legend."""
+    hue = int((index * 137.508) % 360) // 2
+    bgr = cv2.cvtColor(np.uint8([[[hue, 200, 235]]]), cv2.COLOR_HSV2BGR)[0, 0]
+    return int(bgr[2]), int(bgr[1]), int(bgr[0])
+
+
+def thumbnail(path: Path, boxes: pd.DataFrame) -> str:
+    """``data:`` URI of ``path`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours."""
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FramehoundError(f"{path}: cannot read frame")
+    scale = THUMB_SIDE / max(image.shape[:2])
+    small = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                       interpolation=cv2.INTER_AREA)
+    for box in boxes.itertuples():
+        r, g, b = class_colour(int(box.class_index))
+        cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
+                      (round(box.x_max * scale), round(box.y_max * scale)), (b, g, r), 2)
+    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise FramehoundError(f"{path}: cannot encode thumbnail")
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")

@@ -1,0 +1,132 @@
+"""The report page: opens from disk in a real browser, its figures equal metrics/dataset.json, it stays small."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from framehound import tables
+from framehound.params import load
+from framehound.report.run import SHEET_SIZE, report_all
+from tests.test_review_browser import CHROMIUM, open_tab
+from tests.test_review_project import build_project, filter_and_split
+
+
+def _screen_tables(root: Path, blurred: dict[str, str]) -> None:
+    """extract's and screen's tables as if screen had rejected ``blurred`` (frame_id -> rule) besides the kept."""
+    kept = tables.read_table(root / "data/screen/frames.parquet", tables.FRAMES)
+    extra = pd.DataFrame([kept.iloc[0].to_dict() | {"frame_id": f, "video_id": f.rsplit("_", 1)[0],
+                                                   "t_ms": int(f.rsplit("_", 1)[1])} for f in blurred])
+    sampled = pd.concat([kept, extra])
+    tables.write_table(sampled, root / "data/extract/frames.parquet", tables.FRAMES)
+    quality = sampled[["frame_id", "video_id", "t_ms"]].assign(
+        dhash="0" * 16, sharpness=100.0, rejected_by=[blurred.get(f, "") for f in sampled["frame_id"]])
+    tables.write_table(quality, root / "data/screen/quality.parquet", tables.QUALITY)
+
+
+def _report(root: Path) -> Path:
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        report_all(load("params.yaml"), Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
+                   Path("data/filter"), Path("data/dataset/attribution.csv"), Path("data/report"))
+    finally:
+        os.chdir(cwd)
+    return root / "data/report/index.html"
+
+
+@pytest.fixture
+def small_run(tmp_path: Path) -> Path:
+    root = build_project(tmp_path / "repo")
+    filter_and_split(root)
+    _screen_tables(root, {"alpha_500": "blur", "beta_500": "duplicate"})
+    return root
+
+
+def _open(page_path: Path, tmp_path: Path, check) -> None:
+    """Open ``page_path`` from disk in Chromium and run ``check(tab)``; fail on any console or page error."""
+    with open_tab(tmp_path / "profile") as (tab, errors):
+        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        check(tab)
+    assert errors == []
+
+
+def _metric(tab, name: str) -> int:
+    return int(tab.locator(f'[data-metric="{name}"]').inner_text())
+
+
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium (apt-get install chromium)")
+def test_the_report_opens_from_disk_its_images_load_and_its_figures_equal_the_dataset_metrics(small_run, tmp_path):
+    page = _report(small_run)
+    metrics = json.loads((small_run / "metrics/dataset.json").read_text())
+
+    def check(tab) -> None:
+        tab.goto(page.as_uri())
+        widths = tab.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
+        assert widths and all(w > 0 for w in widths)
+        for split, images in metrics["images"].items():
+            if split != "total":
+                assert _metric(tab, f"split.{split}.images") == images
+                assert _metric(tab, f"split.{split}.boxes") == sum(metrics["boxes"][split].values())
+                for name, boxes in metrics["boxes"][split].items():
+                    assert _metric(tab, f"split.{split}.{name}") == boxes
+        assert sum(_metric(tab, f"split.{s}.negatives") for s in ("train", "val", "test")) == metrics["negatives"]
+        assert _metric(tab, "class.person") + _metric(tab, "class.car") == metrics["boxes_total"]
+        assert _metric(tab, "video.alpha.blur") == 1 and _metric(tab, "video.beta.duplicate") == 1
+        assert _metric(tab, "video.alpha.sampled") == 5 and _metric(tab, "video.alpha.kept") == 3
+
+    _open(page, tmp_path, check)
+
+
+def test_the_same_run_gives_the_same_report_bytes_contact_sheets_included(tmp_path):
+    root = _large_run(tmp_path / "repo", 1_000, 20)  # more frames per class than a contact sheet shows
+    first = _report(root).read_bytes()
+    assert _report(root).read_bytes() == first
+
+
+def _large_run(root: Path, images: int, videos: int) -> Path:
+    """Tables of ``images`` labelled frames over ``videos`` videos, all pointing at one real JPEG."""
+    (root / "data/frames").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(root / "data/frames/f.jpg"), rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8))
+    build_project(root / "params-only")
+    (root / "params.yaml").write_bytes((root / "params-only/params.yaml").read_bytes())
+    ids = [f"v{i % videos:03d}_{i}" for i in range(images)]
+    frames = pd.DataFrame({"frame_id": ids, "video_id": [f.split("_")[0] for f in ids], "t_ms": range(images),
+                           "path": "data/frames/f.jpg", "sha256": "0" * 64, "width": 1280, "height": 720})
+    x0 = rng.uniform(0, 900, images)
+    labels = frames[["frame_id", "video_id"]].assign(
+        class_index=rng.integers(0, 2, images), confidence=rng.uniform(0.5, 1, images),
+        x_min=x0, y_min=100.0, x_max=x0 + 300, y_max=500.0)
+    labels["class_name"] = labels["class_index"].map({0: "person", 1: "car"})
+    tables.write_table(frames, root / "data/filter/frames.parquet", tables.FRAMES)
+    tables.write_table(labels, root / "data/filter/labels.parquet", tables.LABELS)
+    tables.write_table(frames, root / "data/extract/frames.parquet", tables.FRAMES)
+    tables.write_table(frames[["frame_id", "video_id", "t_ms"]].assign(dhash="0" * 16, sharpness=100.0,
+                                                                      rejected_by=""),
+                       root / "data/screen/quality.parquet", tables.QUALITY)
+    (root / "data/dataset").mkdir(parents=True)
+    pd.DataFrame({"image": [f"images/train/{f}.jpg" for f in ids], "video_id": frames["video_id"]}).to_csv(
+        root / "data/dataset/attribution.csv", index=False)
+    return root
+
+
+def test_a_report_of_ten_thousand_images_is_one_page_under_20_mb_with_sampled_contact_sheets(tmp_path):
+    page = _report(_large_run(tmp_path / "repo", 10_000, 400))
+    assert [p.name for p in page.parent.iterdir()] == ["index.html"]
+    assert page.stat().st_size < 20_000_000
+    assert page.read_text().count("<img ") == 2 * SHEET_SIZE
+    if CHROMIUM.is_file():  # the open time is measured, not asserted: machines are noisy
+        def check(tab) -> None:
+            started = time.perf_counter()
+            tab.goto(page.as_uri(), wait_until="load")
+            print(f"10,000-image report: {page.stat().st_size / 1e6:.2f} MB, "
+                  f"opened in {time.perf_counter() - started:.2f}s")
+        _open(page, tmp_path, check)
