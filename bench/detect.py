@@ -86,7 +86,7 @@ def _network_inputs(paths: list[Path], size: int):
     import cv2
     import numpy as np
 
-    from framehound.detect.backend import network_input
+    from framehound.detect.detector import network_input
 
     return np.stack([network_input(cv2.imread(str(p)), size) for p in paths])
 

@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 
 from framehound.darknet.cfg import parse_cfg
 from framehound.darknet.torch_model import ConvSpec, build_darknet, plan_layers
-from framehound.detect.backend import network_input
+from framehound.detect.detector import network_input
 from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector, import_torch

@@ -1,4 +1,4 @@
-"""People's decisions about frames: the append-only log (``log``) and what they did to the boxes (``compare``).
+"""People's decisions about frames: the append-only log (``log``) and what they did to the boxes (``outcomes``).
 
 Inputs of the filter stage, which applies them as its last rule
 (``framehound.filter.decisions``); the review UI (``framehound.review``) writes

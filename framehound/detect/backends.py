@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from framehound.detect.backend import Detector
+from framehound.detect.detector import Detector
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.errors import FramehoundError
 

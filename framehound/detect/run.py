@@ -28,9 +28,9 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
-from framehound.detect.backend import Detector, network_input
 from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
+from framehound.detect.detector import Detector, network_input
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.errors import FramehoundError
 from framehound.progress import progress

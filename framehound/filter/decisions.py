@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from framehound import tables
-from framehound.decisions.compare import Tally
 from framehound.decisions.log import Box, Decision, match, read_log
+from framehound.decisions.outcomes import Tally
 from framehound.filter.rules import Selection
 
 log = logging.getLogger("framehound")

@@ -11,7 +11,7 @@ from typing import Any
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
 from framehound.hashing import sha256_file
-from framehound.model.sources import Fetcher
+from framehound.model.files import ModelFiles
 
 log = logging.getLogger("framehound")
 
@@ -33,7 +33,7 @@ def install_model(model: dict[str, Any], target: Path) -> dict[str, str]:
     digests: dict[str, str] = {}
     with atomic_path(target, directory=True) as staging:
         with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-            fetcher = Fetcher(Path(scratch))
+            fetcher = ModelFiles(Path(scratch))
             for role in ROLES:
                 spec = model[role]
                 dest = staging / f"model.{role}"

@@ -17,8 +17,8 @@ import pandas as pd
 
 from framehound import tables
 from framehound.darknet.cfg import read_names
-from framehound.decisions.compare import box_outcomes, unchanged
 from framehound.decisions.log import DECISIONS_PATH, Box, Decision, append, now_utc
+from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
 from framehound.filter.decisions import boxes_by_frame, read_decisions
 from framehound.filter.rules import select

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from framehound.decisions.compare import Tally
+from framehound.decisions.outcomes import Tally
 from framehound.review.project import Frame, ReviewProject
 
 STATUSES = ("all", "unreviewed", "accepted", "edited", "rejected")

