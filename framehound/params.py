@@ -129,6 +129,10 @@ SCHEMA: dict[str, Any] = {
         "max_side": Field(INT, _in_range(32, 8192)),
         "jpeg_qscale": Field(INT, _in_range(2, 31)),
     },
+    "screen": {
+        "dedup_distance": Field(INT, _in_range(0, 64), nullable=True, doc="null: keep duplicates"),
+        "min_sharpness": Field(NUM, _in_range(0, 10**6), doc="0: keep blurry frames"),
+    },
     "detect": {
         "backend": Field(STR, _one_of("auto", "opencv", "opencv-cuda", "torch")),
         "half": Field((bool,), doc="fp16 on CUDA backends"),
@@ -145,8 +149,6 @@ SCHEMA: dict[str, Any] = {
         "max_box_area": Field(NUM, _in_range(0, 1, lo_open=True)),
         "max_boxes_per_frame": Field(INT, _in_range(1, 10**4), nullable=True, doc="null: no limit"),
         "drop_border_boxes": Field((bool,)),
-        "dedup_distance": Field(INT, _in_range(0, 64), nullable=True, doc="null: keep duplicates"),
-        "min_sharpness": Field(NUM, _in_range(0, 10**6), doc="0: keep blurry frames"),
         "negatives_ratio": Field(NUM, _in_range(0, 10)),
         "negative_max_confidence": Field(NUM, _in_range(0, 1)),
         "seed": Field(INT),
@@ -161,6 +163,10 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+# Keys that moved: their old place names the new one instead of a bare "unknown key".
+MOVED = {"filter.dedup_distance": "screen.dedup_distance", "filter.min_sharpness": "screen.min_sharpness"}
+
+
 def _type_name(types: tuple[type, ...]) -> str:
     return {INT: "an integer", NUM: "a number", STR: "a string", LIST: "a list", (bool,): "true or false"}.get(
         types, " or ".join(t.__name__ for t in types)
@@ -172,6 +178,8 @@ def _validate(node: Any, schema: Mapping[str, Any], prefix: str) -> None:
     if not isinstance(node, Mapping):
         raise FramehoundError(f"{where}: must be a mapping, got {type(node).__name__}")
     unknown = sorted(set(node) - set(schema), key=str)
+    if f"{prefix}{unknown[0] if unknown else ''}" in MOVED:
+        raise FramehoundError(f"{prefix}{unknown[0]}: moved to {MOVED[prefix + unknown[0]]}")
     if unknown:
         close = difflib.get_close_matches(str(unknown[0]), list(schema), n=1)
         hint = f"did you mean {prefix}{close[0]}?" if close else f"expected one of {', '.join(schema)}"

@@ -7,7 +7,7 @@ from framehound.stage import run_stage
 
 
 def main(params: dict) -> str:
-    return screen_all(params["filter"], Path("data/extract/frames.parquet"), Path("data/fetch/videos.csv"),
+    return screen_all(params["screen"], Path("data/extract/frames.parquet"), Path("data/fetch/videos.csv"),
                       Path("data/screen"), Path("metrics/screen.json"))
 
 

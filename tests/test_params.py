@@ -54,6 +54,9 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
     ("path", "value", "message"),
     [
         ("filter.min_confidnce", 0.5, "filter.min_confidnce: unknown key (did you mean filter.min_confidence?)"),
+        ("filter.dedup_distance", 4, "filter.dedup_distance: moved to screen.dedup_distance"),
+        ("filter.min_sharpness", 10, "filter.min_sharpness: moved to screen.min_sharpness"),
+        ("screen.min_sharpness", -1, "screen.min_sharpness: must be in [0, 1000000], got -1"),
         ("filter.zzz", 0.5, "filter.zzz: unknown key (expected one of classes, min_confidence,"),
         ("extract.fps", "fast", "extract.fps: must be a number"),
         ("extract.max_side", True, "extract.max_side: must be an integer"),

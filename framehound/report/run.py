@@ -37,7 +37,7 @@ def report_all(params: dict[str, Any], extract_frames: Path, quality: Path, filt
     seed = params["split"]["seed"]
     sheets = {name: [thumbnail(Path(paths[f]), labels[labels["frame_id"] == f])
                      for f in sample_frames(labels, name, seed)] for name in classes}
-    shown = {k: params[k] for k in ("extract", "filter", "split", "detect")}
+    shown = {k: params[k] for k in ("extract", "screen", "detect", "filter", "split")}
     with atomic_path(out_dir, directory=True) as staging:
         (staging / "index.html").write_text(render(summary, sheets, shown), encoding="utf-8")
     return f"{len(frames)} images, {len(labels)} boxes in {out_dir / 'index.html'}"
