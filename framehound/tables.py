@@ -83,7 +83,7 @@ QUALITY = Table({
 GROUPS = Table({
     "video_id": "id in videos.csv",
     "group": "the first video id of its group (itself when it shares nothing)",
-    "reason": "why it is in the group: 'same file with <id>', '<n> near-duplicate frames with <id>'; '' alone",
+    "reason": "why it is in the group: 'same file with <id>', '<n> near-duplicate frame pairs with <id>'; '' alone",
 }, key=("video_id",))
 
 # data/detect/detections.parquet — every box above detect.conf_floor.

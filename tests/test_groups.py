@@ -55,7 +55,7 @@ def test_copies_and_reencodes_of_one_video_are_one_group(groups):
     bikes = ["bikes-copy0", "bikes-copy1", "bikes-small", "bikes-trimmed", "bikes-webm-ish"]
     assert set(groups.loc[bikes, "group"]) == {"bikes-copy0"}
     assert "same file with bikes-copy0" in groups.loc["bikes-copy1", "reason"]
-    assert "near-duplicate frames with" in groups.loc["bikes-small", "reason"]
+    assert "near-duplicate frame pairs with" in groups.loc["bikes-small", "reason"]
 
 
 def test_other_footage_stays_alone(groups):
@@ -91,7 +91,7 @@ def test_flat_frames_do_not_join_videos_and_one_shared_frame_does():
     assert links(apart, {"a": "1", "b": "2"}, 4) == []  # 5 bits apart: not near-duplicates at distance 4
     one = _quality([("a", textured), ("b", textured ^ 0b11), ("a", other), ("b", 0x1234_5678_9ABC_DEF0)])
     assert [(x.video_a, x.video_b, x.reason) for x in links(one, {"a": "1", "b": "2"}, 4)] == [
-        ("a", "b", "1 near-duplicate frames")]
+        ("a", "b", "1 near-duplicate frame pairs")]
 
 
 def test_near_pairs_finds_exactly_the_pairs_within_the_distance():
@@ -109,7 +109,7 @@ def test_near_pairs_finds_exactly_the_pairs_within_the_distance():
 def test_groups_do_not_depend_on_the_order_of_links():
     from framehound.screen.groups import Link
 
-    found = [Link("c", "d", "same file"), Link("b", "c", "2 near-duplicate frames"), Link("e", "a", "same file")]
+    found = [Link("c", "d", "same file"), Link("b", "c", "2 near-duplicate frame pairs"), Link("e", "a", "same file")]
     forward = content_groups(["a", "b", "c", "d", "e"], found)
     backward = content_groups(["e", "d", "c", "b", "a"], found[::-1])
     assert forward["group"].tolist() == ["a", "b", "b", "b", "a"]

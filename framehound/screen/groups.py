@@ -74,7 +74,7 @@ def links(quality: pd.DataFrame, sha256_of: dict[str, str], max_distance: int) -
     owners = usable["video_id"].to_numpy(dtype=object)
     pairs = near_pairs(hashes, owners, max_distance)
     counts = Counter(tuple(sorted((owners[i], owners[j]))) for i, j in pairs)
-    found += [Link(a, b, f"{n} near-duplicate frames") for (a, b), n in sorted(counts.items())]
+    found += [Link(a, b, f"{n} near-duplicate frame pairs") for (a, b), n in sorted(counts.items())]
     return found
 
 
