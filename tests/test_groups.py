@@ -94,6 +94,10 @@ def test_flat_frames_do_not_join_videos_and_one_shared_frame_does():
         ("a", "b", "1 near-duplicate frame pairs")]
 
 
+def test_an_unknown_file_hash_joins_nothing():
+    assert links(_quality([("a", 0x5A5A_F0F0_3C3C_9999), ("b", 0x0F0F_A5A5_C3C3_6666)]), {"a": "", "b": ""}, 4) == []
+
+
 def test_near_pairs_finds_exactly_the_pairs_within_the_distance():
     rng = np.random.default_rng(0)
     hashes = rng.integers(0, 2**63, 400, dtype=np.uint64)

@@ -64,14 +64,15 @@ def links(quality: pd.DataFrame, sha256_of: dict[str, str], max_distance: int) -
     found = []
     by_file: dict[str, list[str]] = {}
     for video, digest in sorted(sha256_of.items()):
-        by_file.setdefault(digest, []).append(video)
+        if digest:  # an unknown hash is no evidence of anything shared
+            by_file.setdefault(digest, []).append(video)
     for same in by_file.values():
         found += [Link(same[0], other, "same file") for other in same[1:]]
     usable = quality[quality["rejected_by"].isin(["", "duplicate"]) & (quality["dhash"] != "")]
     hashes = np.array([int(h, 16) for h in usable["dhash"]], dtype=np.uint64)
-    usable = usable[(np.bitwise_count(hashes) >= MIN_BITS) & (np.bitwise_count(hashes) <= MAX_BITS)]
-    hashes = np.array([int(h, 16) for h in usable["dhash"]], dtype=np.uint64)
-    owners = usable["video_id"].to_numpy(dtype=object)
+    bits = np.bitwise_count(hashes)
+    textured = (bits >= MIN_BITS) & (bits <= MAX_BITS)
+    hashes, owners = hashes[textured], usable["video_id"].to_numpy(dtype=object)[textured]
     pairs = near_pairs(hashes, owners, max_distance)
     counts = Counter(tuple(sorted((owners[i], owners[j]))) for i, j in pairs)
     found += [Link(a, b, f"{n} near-duplicate frame pairs") for (a, b), n in sorted(counts.items())]
