@@ -178,12 +178,13 @@ def _validate(node: Any, schema: Mapping[str, Any], prefix: str) -> None:
     if not isinstance(node, Mapping):
         raise FramehoundError(f"{where}: must be a mapping, got {type(node).__name__}")
     unknown = sorted(set(node) - set(schema), key=str)
-    if f"{prefix}{unknown[0] if unknown else ''}" in MOVED:
-        raise FramehoundError(f"{prefix}{unknown[0]}: moved to {MOVED[prefix + unknown[0]]}")
     if unknown:
+        path = f"{prefix}{unknown[0]}"
+        if path in MOVED:
+            raise FramehoundError(f"{path}: moved to {MOVED[path]}")
         close = difflib.get_close_matches(str(unknown[0]), list(schema), n=1)
         hint = f"did you mean {prefix}{close[0]}?" if close else f"expected one of {', '.join(schema)}"
-        raise FramehoundError(f"{prefix}{unknown[0]}: unknown key ({hint})")
+        raise FramehoundError(f"{path}: unknown key ({hint})")
     for key, spec in schema.items():
         path = f"{prefix}{key}"
         if key not in node:

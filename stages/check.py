@@ -14,9 +14,9 @@ CHECKED = Path("data/checked")
 
 
 def main(params: dict) -> str:
-    preflight.check(params, Path("."))
+    note = preflight.check(params, Path("."))
     atomic.write_text(CHECKED, "params.yaml: ok\n")
-    return "params.yaml ok"
+    return "params.yaml ok" + (f" ({note})" if note else "")
 
 
 if __name__ == "__main__":
