@@ -35,11 +35,12 @@ def assign_groups(frames_per_video: dict[str, int], group_of: dict[str, str], ra
 
     A video alone in its group is assigned exactly as ``assign_videos`` would assign it.
     """
+    group = {video: group_of.get(video, video) for video in frames_per_video}
     per_group: dict[str, int] = {}
     for video, count in frames_per_video.items():
-        per_group[group_of.get(video, video)] = per_group.get(group_of.get(video, video), 0) + count
+        per_group[group[video]] = per_group.get(group[video], 0) + count
     split_of_group = assign_videos(per_group, ratios, seed)
-    return {video: split_of_group[group_of.get(video, video)] for video in frames_per_video}
+    return {video: split_of_group[group[video]] for video in frames_per_video}
 
 
 # Per split, its frames by frame id, each with its boxes in the order every export lists them.

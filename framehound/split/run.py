@@ -45,9 +45,10 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, vide
         write_dataset(staging, frames, labels, split_of, classes, params["formats"])
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
-    shared = {g: sorted(v for v in split_of if group_of.get(v, v) == g)
-              for g in sorted({group_of.get(v, v) for v in split_of})}
-    shared = {g: members for g, members in shared.items() if len(members) > 1}
+    members: dict[str, list[str]] = {}
+    for video in sorted(split_of):
+        members.setdefault(group_of.get(video, video), []).append(video)
+    shared = {g: videos for g, videos in sorted(members.items()) if len(videos) > 1}
     metrics = dataset_metrics(frames, labels, split_of, classes) | {"rejected": _rejections(list(stage_metrics)),
                                                                      "videos_kept_together": shared}
     write_json(metrics_path, metrics)
