@@ -223,10 +223,10 @@ def serve(root: Path, reviewer: str, host: str, port: int, allow_remote: bool = 
                               "add --allow-remote if that is what you want")
     project = ReviewProject(root)
     server, url = bind(project, reviewer, host, port)
-    print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
     if host not in LOOPBACK:
         print(f"warning: listening on {host} (--allow-remote): whoever reaches it can see the frames; "
               "decisions still need the page's token", file=sys.stderr)
+    print(f"reviewing {len(project.frames)} frames as {reviewer!r} at {url}  (Ctrl+C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
