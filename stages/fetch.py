@@ -3,11 +3,13 @@
 from pathlib import Path
 
 from framehound.fetch.run import fetch_videos
+from framehound.layout import paths
+from framehound.params import Params
 from framehound.stage import run_stage
 
 
-def main(params: dict) -> str:
-    return fetch_videos(params["fetch"], Path("data/videos"), Path("data/fetch"))
+def main(params: Params) -> str:
+    return fetch_videos(params.fetch, Path(paths.videos), Path(paths.fetch))
 
 
 if __name__ == "__main__":

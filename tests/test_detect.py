@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -21,11 +22,12 @@ from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.detect.run import detect_all, detect_frames
 from framehound.errors import FramehoundError
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
 from framehound.hashing import sha256_file
+from framehound.params import DetectParams, ExtractParams
 
-DETECT = {"backend": "opencv", "half": False, "batch_size": 4, "input_size": 416,
-          "conf_floor": 0.05, "nms_threshold": 0.45, "checkpoint_seconds": 60}
+DETECT = DetectParams(backend="opencv", half=False, batch_size=4, input_size=416, conf_floor=0.05,
+                      nms_threshold=0.45, checkpoint_seconds=60)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,8 @@ def names(model_dir):
 @pytest.fixture(scope="module")
 def bikes_frames(tmp_path_factory, bikes) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("frames")
-    rows = extract_frames(bikes, "bikes", folder, ExtractSettings(fps=2, max_frames=20, max_side=640, qscale=2))
+    rows = extract_frames(bikes, "bikes", folder, ExtractParams(
+            fps=2, max_frames_per_video=20, max_side=640, jpeg_qscale=2))
     return pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
 
 
@@ -93,7 +96,7 @@ def test_changing_a_detection_setting_reinfers_everything(tmp_path, model_dir, b
     cache = tmp_path / "cache"
     frames = _write_frames(tmp_path, bikes_frames.head(4))
     detect_all(DETECT, model_dir, frames, tmp_path / "a", cache)
-    changed = detect_all({**DETECT, "input_size": 320}, model_dir, frames, tmp_path / "b", cache)
+    changed = detect_all(replace(DETECT, input_size=320), model_dir, frames, tmp_path / "b", cache)
     assert changed.startswith("4 frames (4 inferred, 0 cached)")
     assert len(list(cache.iterdir())) == 1
 
@@ -114,7 +117,7 @@ def test_the_cache_bytes_depend_only_on_its_rows(tmp_path, model_dir, bikes_fram
     """Same frames, two histories (one run; or 6, 10, 4 then 10 frames, checkpointed): the same bytes."""
     detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(10)), tmp_path / "out", tmp_path / "one")
     for count, seconds in ((6, 60), (10, 0), (4, 60), (10, 60)):
-        detect_all({**DETECT, "checkpoint_seconds": seconds}, model_dir,
+        detect_all(replace(DETECT, checkpoint_seconds=seconds), model_dir,
                    _write_frames(tmp_path, bikes_frames.head(count)), tmp_path / "out", tmp_path / "history")
     [one], [history] = (tmp_path / "one").iterdir(), (tmp_path / "history").iterdir()
     assert history.name == one.name and history.read_bytes() == one.read_bytes()
@@ -123,8 +126,9 @@ def test_the_cache_bytes_depend_only_on_its_rows(tmp_path, model_dir, bikes_fram
 def test_a_killed_detect_keeps_its_committed_detections(tmp_path, model_dir, bikes_frames):
     """SIGKILL after the first checkpoint: the rerun infers only what was not committed."""
     frames, cache = _write_frames(tmp_path, bikes_frames), tmp_path / "cache"
-    script = ("import sys; from pathlib import Path; from framehound.detect.run import detect_all; "
-              f"detect_all({ {**DETECT, 'batch_size': 1, 'checkpoint_seconds': 0}!r}, Path({str(model_dir)!r}), "
+    script = ("from pathlib import Path; from framehound.detect.run import detect_all; "
+              "from framehound.params import DetectParams; "
+              f"detect_all({replace(DETECT, batch_size=1, checkpoint_seconds=0)!r}, Path({str(model_dir)!r}), "
               f"Path({str(frames)!r}), Path({str(tmp_path / 'killed')!r}), Path({str(cache)!r}))")
     child = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 120

@@ -8,13 +8,14 @@ import pytest
 
 from framehound import tables
 from framehound.errors import FramehoundError
-from framehound.extract.frames import ExtractSettings, extract_frames, fit_size
+from framehound.extract.frames import extract_frames, fit_size
 from framehound.extract.run import extract_all
+from framehound.params import ExtractParams
 
 
 def test_frames_are_sampled_at_fps_and_named_by_timestamp(tmp_path, bikes):
-    rows = extract_frames(bikes, "bikes", tmp_path, ExtractSettings(fps=2, max_frames=100, max_side=1280,
-                                                                    qscale=2))
+    rows = extract_frames(bikes, "bikes", tmp_path, ExtractParams(fps=2, max_frames_per_video=100, max_side=1280,
+                                                                    jpeg_qscale=2))
     assert len(rows) == 20  # a 10 s clip at 2 fps
     assert [r["frame_id"] for r in rows[:3]] == ["bikes_0", "bikes_500", "bikes_1000"]
     image = cv2.imread(str(rows[1]["path"]))
@@ -22,7 +23,8 @@ def test_frames_are_sampled_at_fps_and_named_by_timestamp(tmp_path, bikes):
 
 
 def test_frames_are_capped_and_downscaled_never_upscaled(tmp_path, bikes):
-    rows = extract_frames(bikes, "b", tmp_path, ExtractSettings(fps=1, max_frames=3, max_side=320, qscale=5))
+    rows = extract_frames(bikes, "b", tmp_path, ExtractParams(
+            fps=1, max_frames_per_video=3, max_side=320, jpeg_qscale=5))
     assert len(rows) == 3
     assert (rows[0]["width"], rows[0]["height"]) == (320, 136)
     assert cv2.imread(str(rows[0]["path"])).shape[:2] == (136, 320)
@@ -33,14 +35,14 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(bikes.read_bytes()[:200_000])
     with pytest.raises(FramehoundError, match=r"truncated\.mp4: not a readable video"):
-        extract_frames(truncated, "t", tmp_path / "out", ExtractSettings(1, 10, 640, 2))
+        extract_frames(truncated, "t", tmp_path / "out", ExtractParams(1, 10, 640, 2))
 
     videos = pd.DataFrame([
         {"id": "good", "path": str(bikes)}, {"id": "broken", "path": str(truncated)},
     ]).assign(source="local", webpage_url="", extractor="local", title="", uploader="", channel="", license="",
               upload_date="", duration=10.0, width=640, height=272, fps=25.0, sha256="", fetched_at="", tags="")
     tables.write_table(videos, tmp_path / "videos.csv", tables.VIDEOS)
-    params = {"fps": 1, "max_frames_per_video": 5, "max_side": 640, "jpeg_qscale": 2}
+    params = ExtractParams(fps=1, max_frames_per_video=5, max_side=640, jpeg_qscale=2)
     summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract")
     assert summary == "5 frames from 1 videos, 1 skipped"
     skipped = tables.read_table(tmp_path / "extract" / "skipped.csv", tables.FAILURES)

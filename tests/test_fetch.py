@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,16 +23,17 @@ from framehound.fetch.selection import duration_rejection, rejection
 from framehound.fetch.sources import classify, parse_spec, sources_problem
 from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
+from framehound.params import FetchParams
 
-FETCH = {"max_height": 720, "min_duration": None, "max_duration": None, "allow_live": False, "licenses": None,
-         "upload_date_after": None, "upload_date_before": None, "concurrency": 3, "retries": 0,
-         "socket_timeout": 10, "rate_limit": None, "sleep_requests": 0, "sleep_downloads": 0, "min_success": 1,
-         "cookies": None, "proxy": None}
+FETCH = FetchParams(sources=[], max_height=720, min_duration=None, max_duration=None, allow_live=False,
+                    licenses=None, upload_date_after=None, upload_date_before=None, concurrency=3, retries=0,
+                    socket_timeout=10, rate_limit=None, sleep_requests=0, sleep_downloads=0, min_success=1,
+                    cookies=None, proxy=None)
 
 
 def run_fetch(out: Path, sources: list, **options):
     """Fetch into ``out`` (the server's files live in a sibling folder)."""
-    summary = fetch_videos({**FETCH, **options, "sources": sources}, out / "videos", out / "fetch")
+    summary = fetch_videos(replace(FETCH, **options, sources=sources), out / "videos", out / "fetch")
     videos = tables.read_table(out / "fetch" / "videos.csv", tables.VIDEOS)
     failures = tables.read_table(out / "fetch" / "failures.csv", tables.FAILURES)
     return summary, videos, failures
@@ -161,7 +163,7 @@ def test_a_duration_filter_also_applies_to_the_downloaded_file(tmp_path, server)
 
 
 def test_the_downloaded_file_is_judged_again_on_its_duration_only():
-    fetch = {**FETCH, "licenses": ["creative commons"], "min_duration": 6}
+    fetch = replace(FETCH, licenses=["creative commons"], min_duration=6)
     assert rejection({"duration": 10, "license": "Creative Commons Attribution"}, fetch) is None
     assert rejection({"duration": 10}, fetch) == ("license", "unknown")  # metadata without a license
     assert duration_rejection(10.0, fetch) is None  # a file carries no license: it passed on its metadata
@@ -207,7 +209,7 @@ def test_a_missing_local_source_stops_fetch_before_any_video_is_removed(tmp_path
     run_fetch(tmp_path / "out", [str(tmp_path / "clips")])
     before = media_files(tmp_path / "out")
     missing = entry if entry.startswith("pkg:") else str(tmp_path / entry)
-    with pytest.raises(FramehoundError, match=rf"^fetch.sources\[0\] '{re.escape(missing)}': {problem}"):
+    with pytest.raises(FramehoundError, match=rf"^fetch.sources: \[0\] '{re.escape(missing)}': {problem}"):
         run_fetch(tmp_path / "out", [missing])
     assert media_files(tmp_path / "out") == before == [f"street-{sha256_file(bikes)[:8]}.mp4"]
 
@@ -243,7 +245,7 @@ def test_every_line_of_a_url_list_is_judged_like_a_source(tmp_path, server):
 def test_an_unreadable_url_list_is_one_line_naming_the_file(tmp_path):
     listing = tmp_path / "urls.txt"
     listing.write_bytes(b"https://example.invalid/\xff\xfe.mp4\n")
-    with pytest.raises(FramehoundError, match=rf"^fetch.sources\[0\] '{re.escape(str(listing))}': "
+    with pytest.raises(FramehoundError, match=rf"^fetch.sources: \[0\] '{re.escape(str(listing))}': "
                                               r"the URL list is not UTF-8 text \(byte 24\)$"):
         run_fetch(tmp_path / "out", [str(listing)])
 
@@ -254,8 +256,9 @@ def test_a_download_killed_midway_leaves_nothing_and_the_next_run_finishes(tmp_p
         import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from pathlib import Path
         from framehound.fetch.run import fetch_videos
+        from dataclasses import replace
         from tests.test_fetch import FETCH
-        fetch_videos({{**FETCH, "sources": [{server.url + "/slow/bikes.mp4"!r}]}},
+        fetch_videos(replace(FETCH, sources=[{server.url + "/slow/bikes.mp4"!r}]),
                      Path({str(tmp_path / "videos")!r}), Path({str(tmp_path / "fetch")!r}))
     """)
     child = subprocess.Popen([sys.executable, "-c", script])

@@ -10,15 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
 from framehound.hashing import sha256_file
 from framehound.media.binaries import locate
+from framehound.params import ExtractParams, ScreenParams
 from framehound.screen.groups import content_groups, links, near_pairs
 from framehound.screen.run import group_videos, screen_frames
 from framehound.split.assign import assign_groups, assign_videos
 from tests.conftest import sample_path
 
-SCREEN = {"dedup_distance": 4, "min_sharpness": 10}
+SCREEN = ScreenParams(dedup_distance=4, min_sharpness=10)
 RATIOS = {"train": 0.6, "val": 0.2, "test": 0.2}
 
 
@@ -44,11 +45,11 @@ def uploads(tmp_path_factory, bikes) -> dict[str, Path]:
 def groups(tmp_path_factory, uploads) -> pd.DataFrame:
     root = tmp_path_factory.mktemp("frames")
     rows = [row for video_id, path in uploads.items()
-            for row in extract_frames(path, video_id, root / video_id, ExtractSettings(2, 40, 640, 2))]
+            for row in extract_frames(path, video_id, root / video_id, ExtractParams(2, 40, 640, 2))]
     frames = pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
     quality = screen_frames(frames, SCREEN)
     videos = pd.DataFrame({"id": list(uploads), "sha256": [sha256_file(p) for p in uploads.values()]})
-    return group_videos(quality, videos, SCREEN["dedup_distance"]).set_index("video_id")
+    return group_videos(quality, videos, SCREEN.dedup_distance).set_index("video_id")
 
 
 def test_copies_and_reencodes_of_one_video_are_one_group(groups):

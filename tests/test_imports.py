@@ -35,3 +35,10 @@ def test_packages_import_each_other_without_cycles():
 def test_decisions_never_import_the_ui_or_the_filter():
     imported = {package_of(i) for f in (PACKAGE / "decisions").rglob("*.py") for i in imports_of(f)}
     assert not imported & {"review", "filter"}
+
+
+def test_params_and_the_layout_import_no_stage():
+    """Stages import the config; the config never imports a stage (what needs a stage's knowledge is preflight's)."""
+    for module in ("params.py", "layout.py"):
+        imported = {i.relative_to(PACKAGE).as_posix() for i in imports_of(PACKAGE / module)}
+        assert imported <= {"__init__.py", "errors.py"}, module

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 import yaml
 
 from framehound import preflight
 from framehound.errors import FramehoundError
-from framehound.params import load, validate
+from framehound.params import ModelFile, ScreenParams, load, validate
 from tests.conftest import REPO
 
 
@@ -41,7 +42,7 @@ def test_youtube_preset_searches_for_dogs():
 
 
 def _broken(default_params: dict, path: str, value: object) -> dict:
-    params = copy.deepcopy(default_params)
+    params = copy.deepcopy(default_params.as_dict())
     *parents, leaf = path.split(".")
     node = params
     for key in parents:
@@ -65,8 +66,7 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("detect.backend", "tpu", "detect.backend: must be one of auto, opencv, opencv-cuda, torch"),
         ("split.train", 0.9, "split.train + split.val + split.test: must sum to 1, got 1.2"),
         ("filter.classes", [], "filter.classes: must list at least one entry"),
-        ("fetch.sources", ["file:///etc/passwd"], "fetch.sources: [0] 'file:///etc/passwd': only http(s)"),
-        ("model.weights.sha256", "abc", "model.weights.sha256: must be 64 lowercase hex digits"),
+                ("model.weights.sha256", "abc", "model.weights.sha256: must be 64 lowercase hex digits"),
     ],
 )
 def test_bad_params_name_the_key(default_params, path, value, message):
@@ -76,7 +76,7 @@ def test_bad_params_name_the_key(default_params, path, value, message):
 
 
 def test_missing_key_is_named(default_params):
-    params = copy.deepcopy(default_params)
+    params = copy.deepcopy(default_params.as_dict())
     del params["split"]["seed"]
     with pytest.raises(FramehoundError, match=r"^split.seed: missing$"):
         validate(params)
@@ -90,15 +90,28 @@ def test_load_prefixes_the_file_name(tmp_path, default_params):
         load(path)
 
 
+def test_a_source_fetch_cannot_use_is_named_by_the_check(default_params, tmp_path):
+    bad = replace(default_params, fetch=replace(default_params.fetch, sources=["file:///etc/passwd"]))
+    with pytest.raises(FramehoundError, match=r"^fetch.sources: \[0\] 'file:///etc/passwd': only http\(s\)"):
+        preflight.check(bad, tmp_path)
+
+
+def test_each_stage_reads_its_own_typed_section(default_params):
+    assert isinstance(default_params.screen, ScreenParams)
+    assert default_params.screen.dedup_distance == 4 and default_params.extract.fps == 4
+    with pytest.raises(FrozenInstanceError):
+        default_params.extract.fps = 8  # settings are read, never patched mid-run
+
+
 def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one_params_name(
         model_dir, default_params, tmp_path):
     root = tmp_path  # <root>/models/yolov3-tiny, as the model stage lays it out
     (root / "models").mkdir()
     (root / "models" / "yolov3-tiny").symlink_to(model_dir)
-    unicorn = _broken(default_params, "filter.classes", ["person", "unicorn"])
+    unicorn = validate(_broken(default_params, "filter.classes", ["person", "unicorn"]))
     with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'unicorn'; the model knows: person,"):
         preflight.check(unicorn, root)
     assert preflight.check(default_params, root) == ""
-    other_names = _broken(unicorn, "model.names", {"uri": "/my/model.names", "sha256": None})
+    other_names = replace(unicorn, model=replace(unicorn.model, names=ModelFile("/my/model.names", None)))
     assert "is not the .names params.yaml names" in preflight.check(other_names, root)
     assert "is not installed yet" in preflight.check(unicorn, root / "elsewhere")

@@ -168,7 +168,7 @@ def _edit_params(project: Path, edit) -> str:
      "error: check: params.yaml: filter.min_confidnce: unknown key (did you mean filter.min_confidence?)"),
     (lambda p: p.update(extrac={"fps": 2}), "error: check: params.yaml: extrac: unknown key (did you mean extract?)"),
     (lambda p: p["fetch"].update(sources=["missing.txt"]),
-     "error: check: fetch.sources[0] 'missing.txt': cannot read the URL list (No such file or directory)"),
+     "error: check: fetch.sources: [0] 'missing.txt': cannot read the URL list (No such file or directory)"),
     (lambda p: p["filter"].update(classes=["person", "unicorn"]),
      "error: check: filter.classes: unknown class 'unicorn'; the model knows: person,"),
 ])

@@ -7,6 +7,7 @@ real tables) that the other review tests share.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -87,14 +88,14 @@ def build_project(root: Path, **filter_params: object) -> Path:
 def filter_and_split(root: Path, **filter_params: object) -> dict[str, list[str]]:
     """Run the filter and split stages' functions in ``root``; the dataset's label lines per frame."""
     params = load(root / "params.yaml")
-    params["filter"] |= filter_params
+    params = replace(params, filter=replace(params.filter, **filter_params))
     cwd = Path.cwd()
     os.chdir(root)  # frame paths in the tables are relative to the repository, as in a real run
     try:
-        filter_all(params["filter"], Path("models") / params["model"]["name"], Path("data/screen/frames.parquet"),
+        filter_all(params.filter, Path("models") / params.model.name, Path("data/screen/frames.parquet"),
                    Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
                    Path("reviews/decisions.jsonl"))
-        split_all(params["split"], params["filter"]["classes"], Path("data/filter"), Path("data/fetch/videos.csv"),
+        split_all(params.split, params.filter.classes, Path("data/filter"), Path("data/fetch/videos.csv"),
                   Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
     finally:
         os.chdir(cwd)

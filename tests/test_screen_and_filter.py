@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
 from framehound.filter.rules import select
+from framehound.params import ExtractParams, FilterParams, ScreenParams
 from framehound.screen.quality import dhash, near_duplicates, sharpness
 from framehound.screen.run import screen_frames
 
 NAMES = ["person", "bicycle", "car", "dog"]
-FILTER = {"classes": ["person", "car"], "min_confidence": 0.5, "min_box_area": 0.01, "max_box_area": 0.9,
-          "max_boxes_per_frame": None, "drop_border_boxes": False, "dedup_distance": 4, "min_sharpness": 10,
-          "negatives_ratio": 0.0, "negative_max_confidence": 0.1, "seed": 0}
+FILTER = FilterParams(classes=["person", "car"], min_confidence=0.5, min_box_area=0.01, max_box_area=0.9,
+                      max_boxes_per_frame=None, drop_border_boxes=False, negatives_ratio=0.0,
+                      negative_max_confidence=0.1, seed=0)
+SCREEN = ScreenParams(dedup_distance=4, min_sharpness=10)
 
 
 def _frames_table(rows: list[dict]) -> pd.DataFrame:
@@ -23,8 +27,8 @@ def _frames_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def test_a_still_shot_is_kept_once_and_a_blurred_frame_not_at_all(tmp_path, bikes):
-    rows = extract_frames(bikes, "bikes", tmp_path / "f", ExtractSettings(fps=1, max_frames=10, max_side=640,
-                                                                          qscale=2))
+    rows = extract_frames(bikes, "bikes", tmp_path / "f", ExtractParams(fps=1, max_frames_per_video=10, max_side=640,
+                                                                          jpeg_qscale=2))
     still = tmp_path / "still"
     still.mkdir()
     image = cv2.imread(str(rows[5]["path"]))
@@ -33,14 +37,15 @@ def test_a_still_shot_is_kept_once_and_a_blurred_frame_not_at_all(tmp_path, bike
     cv2.imwrite(str(still / "s_3.jpg"), cv2.GaussianBlur(image, (31, 31), 15))
     frames = _frames_table(rows + [{"frame_id": f"still_{t}", "video_id": "still", "t_ms": t,
                                     "path": still / f"s_{t}.jpg", "width": 640, "height": 272} for t in range(4)])
-    quality = screen_frames(frames, FILTER).set_index("frame_id")["rejected_by"]
+    quality = screen_frames(frames, SCREEN).set_index("frame_id")["rejected_by"]
     assert quality[["still_0", "still_1", "still_2", "still_3"]].tolist() == ["", "duplicate", "duplicate", "blur"]
     assert (quality[[r["frame_id"] for r in rows]] != "blur").all()
 
 
 def test_dedup_off_keeps_every_sharp_frame(tmp_path, bikes):
-    rows = extract_frames(bikes, "b", tmp_path, ExtractSettings(fps=4, max_frames=8, max_side=320, qscale=2))
-    quality = screen_frames(_frames_table(rows), {**FILTER, "dedup_distance": None})
+    rows = extract_frames(bikes, "b", tmp_path, ExtractParams(
+            fps=4, max_frames_per_video=8, max_side=320, jpeg_qscale=2))
+    quality = screen_frames(_frames_table(rows), replace(SCREEN, dedup_distance=None))
     assert set(quality["rejected_by"]) <= {"", "blur"}
 
 
@@ -81,7 +86,7 @@ def test_each_box_rule_counts_what_it_rejects():
     kept = select(detections, FRAMES, FILTER, NAMES)
     assert kept.labels["frame_id"].tolist() == ["v_0", "v_4"]
     assert kept.rejected == {"low_confidence": 1, "small_box": 1, "large_box": 1, "too_many_boxes": 0}
-    border = select(detections, FRAMES, {**FILTER, "drop_border_boxes": True}, NAMES)
+    border = select(detections, FRAMES, replace(FILTER, drop_border_boxes=True), NAMES)
     assert border.labels["frame_id"].tolist() == ["v_0"] and border.rejected["border_box"] == 1
     assert kept.labels["class_index"].tolist() == [0, 0]
 
@@ -89,7 +94,7 @@ def test_each_box_rule_counts_what_it_rejects():
 def test_a_crowded_frame_is_dropped_whole():
     detections = _detections([("v_0", "person", 0.9, 10 * i, 10, 10 * i + 9, 50) for i in range(4)]
                              + [("v_1", "car", 0.9, 10, 10, 50, 50)])
-    kept = select(detections, FRAMES, {**FILTER, "max_boxes_per_frame": 3}, NAMES)
+    kept = select(detections, FRAMES, replace(FILTER, max_boxes_per_frame=3), NAMES)
     assert kept.frames["frame_id"].tolist() == ["v_1"]
     assert kept.rejected["too_many_boxes"] == 1
 
@@ -97,26 +102,26 @@ def test_a_crowded_frame_is_dropped_whole():
 def test_negatives_are_frames_without_any_requested_class():
     detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_1", "car", 0.2, 10, 10, 50, 50),
                               ("v_2", "dog", 0.9, 10, 10, 50, 50)])
-    kept = select(detections, FRAMES, {**FILTER, "negatives_ratio": 2.0}, NAMES)
+    kept = select(detections, FRAMES, replace(FILTER, negatives_ratio=2.0), NAMES)
     negatives = set(kept.frames["frame_id"]) - {"v_0"}
     assert kept.negatives == 2 and len(negatives) == 2
     assert "v_1" not in negatives  # a car at 0.2 is too likely a missed label
     assert negatives <= {"v_2", "v_3", "v_4", "v_5"}
-    again = select(detections, FRAMES, {**FILTER, "negatives_ratio": 2.0}, NAMES)
+    again = select(detections, FRAMES, replace(FILTER, negatives_ratio=2.0), NAMES)
     assert again.frames["frame_id"].tolist() == kept.frames["frame_id"].tolist()
 
 
 @pytest.mark.parametrize(("ratio", "expected"), [(0.0, 0), (1.0, 1), (3.0, 3)])
 def test_negatives_follow_the_ratio(ratio, expected):
     detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50)])
-    assert select(detections, FRAMES, {**FILTER, "negatives_ratio": ratio}, NAMES).negatives == expected
+    assert select(detections, FRAMES, replace(FILTER, negatives_ratio=ratio), NAMES).negatives == expected
 
 
 def test_a_labelled_frame_is_never_a_negative_even_above_the_label_bar():
     # negative_max_confidence above min_confidence: kept labels of 0.6 and 0.9 stay under the negative bar.
     detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_1", "car", 0.6, 10, 10, 50, 50),
                               ("v_2", "dog", 0.9, 10, 10, 50, 50)])
-    params = {**FILTER, "negative_max_confidence": 0.95, "negatives_ratio": 3.0}
+    params = replace(FILTER, negative_max_confidence=0.95, negatives_ratio=3.0)
     kept = select(detections, FRAMES, params, NAMES)
     assert kept.labels["frame_id"].tolist() == ["v_0", "v_1"]
     assert kept.negatives == 4

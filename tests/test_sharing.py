@@ -26,6 +26,8 @@ import numpy as np
 import pytest
 import yaml
 
+from framehound.params import load
+from framehound.pipeline import stage_outputs
 from tests.conftest import REPO
 
 DATASET = Path("data/dataset")
@@ -143,8 +145,9 @@ def test_a_fresh_clone_pulls_every_output_of_detect_including_its_cache(sh, tmp_
     The detection cache is a ``persist: true`` output that DVC caches and pushes like
     any other, so after ``dvc pull`` a fresh clone is up to date and detect does not re-run.
     """
-    outs = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["detect"]["outs"]
-    paths = [o if isinstance(o, str) else next(iter(o)) for o in outs]
+    declared = stage_outputs("detect", load(REPO / "params.yaml"), REPO / "dvc.yaml")
+    paths = [str(path.relative_to(REPO)) for path, _ in declared]
+    outs = [{path: {"persist": True}} if persist else path for path, (_, persist) in zip(paths, declared, strict=True)]
     assert "data/detect-cache" in paths
     source = new_repo(sh, tmp_path / "source", remote=str(tmp_path / "storage"))
     shutil.copyfile(REPO / ".gitignore", source / ".gitignore")

@@ -19,7 +19,8 @@ from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector, import_torch
 from framehound.errors import FramehoundError
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
+from framehound.params import ExtractParams
 
 SIZE = 416
 
@@ -28,7 +29,7 @@ SIZE = 416
 def images(tmp_path_factory: pytest.TempPathFactory, bikes: Path) -> list[np.ndarray]:
     """20 real street frames, as BGR arrays."""
     rows = extract_frames(bikes, "bikes", tmp_path_factory.mktemp("frames"),
-                          ExtractSettings(fps=2, max_frames=20, max_side=640, qscale=2))
+                          ExtractParams(fps=2, max_frames_per_video=20, max_side=640, jpeg_qscale=2))
     return [cv2.imread(str(row["path"])) for row in rows]
 
 

@@ -16,11 +16,9 @@ import yaml
 from framehound.datasetdiff.boxes import Box
 from framehound.datasetdiff.revision import Revision, list_files, read_files, read_text
 from framehound.errors import FramehoundError
+from framehound.layout import paths
 from framehound.split.assign import SPLITS
 from framehound.split.yolo_labels import parse_labels
-
-DATASET = "data/dataset"
-PARAMS = "params.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,29 +39,29 @@ class Snapshot:
 def _label_path(image: str) -> str:
     """Darknet's rule: the label of images/<split>/<id>.jpg is labels/<split>/<id>.txt."""
     label = image.replace("images/", "labels/", 1)
-    return f"{DATASET}/{posixpath.splitext(label)[0]}.txt"
+    return f"{paths.dataset}/{posixpath.splitext(label)[0]}.txt"
 
 
 def read_snapshot(revision: Revision) -> Snapshot:
     """Read obj.names, the split lists, the label listing and params.yaml of ``revision``."""
-    names = read_text(revision, f"{DATASET}/obj.names").splitlines()
+    names = read_text(revision, f"{paths.dataset}/obj.names").splitlines()
     classes = [name.strip() for name in names if name.strip()]  # COCO has "traffic light"
-    listed = list_files(revision, f"{DATASET}/labels")
+    listed = list_files(revision, f"{paths.dataset}/labels")
     split_of: dict[str, str] = {}
     labels: dict[str, LabelFile] = {}
     for split in SPLITS:
-        for image in read_text(revision, f"{DATASET}/{split}.txt").split():
+        for image in read_text(revision, f"{paths.dataset}/{split}.txt").split():
             frame_id = posixpath.splitext(posixpath.basename(image))[0]
             split_of[frame_id] = split
             label = _label_path(image)
             if label in listed:
                 labels[frame_id] = LabelFile(label, listed[label])
     try:
-        params = yaml.safe_load(read_text(revision, PARAMS)) or {}
+        params = yaml.safe_load(read_text(revision, paths.params)) or {}
     except yaml.YAMLError as exc:
-        raise FramehoundError(f"{PARAMS}: not valid YAML at revision {revision.name!r} ({exc})") from None
+        raise FramehoundError(f"{paths.params}: not valid YAML at revision {revision.name!r} ({exc})") from None
     if not isinstance(params, dict):
-        raise FramehoundError(f"{PARAMS}: not a mapping at revision {revision.name!r}")
+        raise FramehoundError(f"{paths.params}: not a mapping at revision {revision.name!r}")
     return Snapshot(revision, classes, split_of, labels, params)
 
 

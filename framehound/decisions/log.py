@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-DECISIONS_PATH = Path("reviews/decisions.jsonl")
+from framehound.layout import paths
+
+DECISIONS_PATH = Path(paths.decisions)
 VERDICTS = ("accepted", "edited", "rejected")
 # No real frame needs more: COCO's most crowded image has 93 objects. A line over it is refused
 # (server) or skipped as unreadable (reader), never turned into a label file of 100,000 lines.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
 
 from framehound.detect.detector import Detector
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.errors import FramehoundError
+from framehound.params import DetectParams
 
 
 def _torch_installed() -> bool:
@@ -47,11 +47,11 @@ def choose_backend(requested: str) -> tuple[str, str]:
     return "opencv", "no CUDA device and no PyTorch: OpenCV's CPU path"
 
 
-def build_detector(backend: str, model_dir: Path, params: dict[str, Any]) -> Detector:
+def build_detector(backend: str, model_dir: Path, params: DetectParams) -> Detector:
     """Instantiate the chosen backend with the detect params."""
     if backend == "torch":
         from framehound.detect.torch_backend import TorchDetector
 
-        return TorchDetector(model_dir, params["input_size"], half=params["half"],
-                             batch_size=params["batch_size"])
-    return OpenCVDetector(model_dir, params["input_size"], cuda=backend == "opencv-cuda", half=params["half"])
+        return TorchDetector(model_dir, params.input_size, half=params.half,
+                             batch_size=params.batch_size)
+    return OpenCVDetector(model_dir, params.input_size, cuda=backend == "opencv-cuda", half=params.half)

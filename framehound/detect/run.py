@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -33,6 +32,7 @@ from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache,
 from framehound.detect.detector import Detector, network_input
 from framehound.detect.postprocess import Boxes, decode, nms_per_class
 from framehound.errors import FramehoundError
+from framehound.params import DetectParams
 from framehound.progress import progress
 
 log = logging.getLogger("framehound")
@@ -183,23 +183,23 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
     return DetectResult(detections, failure_frame, merged_cache, inferred, network_s)
 
 
-def detect_all(params: dict[str, Any], model_dir: Path, frames_parquet: Path, out_dir: Path,
+def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_dir: Path,
                cache_dir: Path) -> str:
     """Run detection over all frames; write detections.parquet, failures.csv and the cache."""
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
-    backend, why = choose_backend(params["backend"])
+    backend, why = choose_backend(params.backend)
     detector = build_detector(backend, model_dir, params)
     log.info("backend=%s (%s)", detector.name, why)
     # The model stage recorded the files' checksums: no need to re-read 35+ MB of weights.
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["files"]
     key = cache_key({"cfg": model["cfg"]["sha256"], "weights": model["weights"]["sha256"],
-                     "input_size": params["input_size"], "conf_floor": params["conf_floor"],
-                     "nms_threshold": params["nms_threshold"], "backend": detector.name})
+                     "input_size": params.input_size, "conf_floor": params.conf_floor,
+                     "nms_threshold": params.nms_threshold, "backend": detector.name})
     started = time.perf_counter()
-    result = detect_frames(frames, detector, names, params["conf_floor"], params["nms_threshold"],
+    result = detect_frames(frames, detector, names, params.conf_floor, params.nms_threshold,
                            load_cache(cache_dir, key),
-                           Checkpoint(lambda rows: save_part(cache_dir, key, rows), params["checkpoint_seconds"]))
+                           Checkpoint(lambda rows: save_part(cache_dir, key, rows), params.checkpoint_seconds))
     elapsed = max(time.perf_counter() - started, 1e-9)
     if len(result.failures) == len(frames):
         raise FramehoundError(f"{frames_parquet}: none of the {len(frames)} frames could be decoded")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
@@ -13,14 +12,7 @@ from framehound.errors import FramehoundError
 from framehound.hashing import sha256_file
 from framehound.media.binaries import locate
 from framehound.media.probe import probe_video
-
-
-@dataclass(frozen=True)
-class ExtractSettings:
-    fps: float
-    max_frames: int
-    max_side: int
-    qscale: int
+from framehound.params import ExtractParams
 
 
 def fit_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -38,7 +30,7 @@ def frame_id(video_id: str, t_ms: int) -> str:
     return f"{video_id}_{t_ms}"
 
 
-def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractSettings) -> list[dict]:
+def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams) -> list[dict]:
     """Write ``<frame_id>.jpg`` files into ``out_dir``; return one row per frame.
 
     The fps filter emits frame ``i`` at ``i / fps`` seconds, which gives the
@@ -55,7 +47,7 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractS
         ffmpeg.input(os.fspath(video))
         .video.filter("fps", fps=settings.fps)
         .filter("scale", width, height)
-        .output(pattern, **{"q:v": settings.qscale, "frames:v": settings.max_frames,
+        .output(pattern, **{"q:v": settings.jpeg_qscale, "frames:v": settings.max_frames_per_video,
                             "start_number": 0, "an": None, "xerror": None})
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
         .overwrite_output()

@@ -12,17 +12,16 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
-from framehound.extract.frames import ExtractSettings, extract_frames
+from framehound.extract.frames import extract_frames
+from framehound.params import ExtractParams
 from framehound.progress import progress
 
 log = logging.getLogger("framehound")
 
 
-def extract_all(params: dict[str, Any], videos_csv: Path, frames_dir: Path, tables_dir: Path) -> str:
+def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, tables_dir: Path) -> str:
     """Extract frames for every video in ``videos_csv``; skip undecodable ones with a reason."""
     videos = tables.read_table(videos_csv, tables.VIDEOS)
-    settings = ExtractSettings(params["fps"], params["max_frames_per_video"],
-                               params["max_side"], params["jpeg_qscale"])
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     with atomic_path(frames_dir, directory=True) as staging, \
@@ -31,7 +30,7 @@ def extract_all(params: dict[str, Any], videos_csv: Path, frames_dir: Path, tabl
                               total=len(videos), unit="video"):
             folder = staging / video.id
             try:
-                found = extract_frames(Path(video.path), video.id, folder, settings)
+                found = extract_frames(Path(video.path), video.id, folder, params)
             except FramehoundError as exc:
                 log.warning("skipped %s: %s", video.id, exc)
                 shutil.rmtree(folder, ignore_errors=True)

@@ -19,6 +19,7 @@ from yt_dlp.postprocessor.ffmpeg import FFmpegPostProcessor
 from yt_dlp.utils import DownloadError, download_range_func
 
 from framehound.media.binaries import locate
+from framehound.params import FetchParams
 
 log = logging.getLogger("framehound")
 
@@ -72,20 +73,20 @@ def _backoff(attempt: int) -> float:
     return min(2.0 ** attempt, 30.0)
 
 
-def ydl_options(fetch: dict[str, Any], temp: Path) -> dict[str, Any]:
+def ydl_options(fetch: FetchParams, temp: Path) -> dict[str, Any]:
     """yt-dlp options from the fetch params; cookies and proxy are passed, never logged."""
     options: dict[str, Any] = {
-        "format": format_selector(fetch["max_height"]),
+        "format": format_selector(fetch.max_height),
         "merge_output_format": "mp4",
         "outtmpl": {"default": "%(id)s.%(ext)s"},
         "paths": {"home": str(temp), "temp": str(temp)},
         "ffmpeg_location": locate().ytdlp_location,
-        "socket_timeout": fetch["socket_timeout"],
-        "retries": fetch["retries"],
-        "fragment_retries": fetch["retries"],
-        "extractor_retries": fetch["retries"],
+        "socket_timeout": fetch.socket_timeout,
+        "retries": fetch.retries,
+        "fragment_retries": fetch.retries,
+        "extractor_retries": fetch.retries,
         "retry_sleep_functions": {"http": _backoff, "fragment": _backoff},
-        "sleep_interval_requests": fetch["sleep_requests"],
+        "sleep_interval_requests": fetch.sleep_requests,
         "logger": _QuietLogger(),
         "quiet": True,
         "no_warnings": True,
@@ -93,14 +94,14 @@ def ydl_options(fetch: dict[str, Any], temp: Path) -> dict[str, Any]:
         "overwrites": True,
         "cachedir": False,
     }
-    if fetch["sleep_downloads"]:
-        options["sleep_interval"] = fetch["sleep_downloads"]
-    if fetch["rate_limit"]:
-        options["ratelimit"] = fetch["rate_limit"]
-    if fetch["cookies"]:
-        options["cookiefile"] = os.path.expanduser(fetch["cookies"])
-    if fetch["proxy"]:
-        options["proxy"] = fetch["proxy"]
+    if fetch.sleep_downloads:
+        options["sleep_interval"] = fetch.sleep_downloads
+    if fetch.rate_limit:
+        options["ratelimit"] = fetch.rate_limit
+    if fetch.cookies:
+        options["cookiefile"] = os.path.expanduser(fetch.cookies)
+    if fetch.proxy:
+        options["proxy"] = fetch.proxy
     return options
 
 

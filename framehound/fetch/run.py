@@ -28,16 +28,17 @@ from framehound.fetch.ids import local_id, safe_id
 from framehound.fetch.selection import FILTERS, duration_rejection, rejection
 from framehound.fetch.sources import (
     SourceSpec,
+    check_sources,
     expand_local,
     list_line_problem,
     parse_spec,
     read_url_list,
     resolve_pkg,
-    unreadable_source,
 )
 from framehound.fetch.store import VideoStore
 from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
+from framehound.params import FetchParams
 from framehound.progress import progress
 
 log = logging.getLogger("framehound")
@@ -59,12 +60,12 @@ def _now() -> str:
 class Fetcher:
     """One fetch run: resolves sources, downloads missing videos concurrently."""
 
-    def __init__(self, fetch: dict[str, Any], store: VideoStore) -> None:
+    def __init__(self, fetch: FetchParams, store: VideoStore) -> None:
         self.fetch = fetch
         self.store = store
         self.present = store.records()
         self.options = ydl_options(fetch, store.temp)
-        self.pool = ThreadPoolExecutor(max_workers=fetch["concurrency"])
+        self.pool = ThreadPoolExecutor(max_workers=fetch.concurrency)
         self.pending: list[tuple[SourceSpec, Outcome, str, Future]] = []
         self.claimed: set[str] = set()
         self.added = 0
@@ -193,29 +194,27 @@ def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: di
     return pd.DataFrame(list(rows.values())) if rows else tables.empty(tables.VIDEOS)
 
 
-def _redact(text: str, fetch: dict[str, Any]) -> str:
+def _redact(text: str, fetch: FetchParams) -> str:
     """Error text without the proxy URL or cookies path (they may hold credentials)."""
-    for secret in (fetch["proxy"], fetch["cookies"]):
+    for secret in (fetch.proxy, fetch.cookies):
         if secret:
             text = text.replace(secret, "<redacted>")
     return text
 
 
-def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> str:
+def fetch_videos(fetch: FetchParams, videos_dir: Path, tables_dir: Path) -> str:
     """Bring ``videos_dir`` in step with the sources; write videos.csv, failures.csv, rejected.csv.
 
     Fails (after keeping whatever was downloaded, for the next run) when fewer
     than ``fetch.min_success`` videos are available.
     """
-    problem = unreadable_source(fetch["sources"])
-    if problem:  # before the store is touched: a typo in a path must not cost any video
-        raise FramehoundError(f"fetch.sources{problem}")
-    specs = [parse_spec(raw) for raw in fetch["sources"]]
+    check_sources(fetch.sources)
+    specs = [parse_spec(raw) for raw in fetch.sources]
     store = VideoStore(videos_dir)
     store.clean()
     fetcher = Fetcher(fetch, store)
     outcomes: dict[str, Outcome] = {}
-    filters = {name: fetch[name] for name in FILTERS}
+    filters = {name: getattr(fetch, name) for name in FILTERS}
     for spec in progress(specs, desc="resolve", unit="source"):
         saved = store.resolution(spec.key())
         if (spec.kind not in {"pkg", "local"} and saved and not saved["failures"]
@@ -232,10 +231,10 @@ def fetch_videos(fetch: dict[str, Any], videos_dir: Path, tables_dir: Path) -> s
     rejections = [r for o in outcomes.values() for r in o.rejections]
     for failure in failures:
         log.warning("failed %s: %s", failure["target"], failure["reason"])
-    if len(manifest) < fetch["min_success"]:
+    if len(manifest) < fetch.min_success:
         first = failures[0]["reason"] if failures else "every video was rejected by the filters"
         raise FramehoundError(f"fetch.sources: {len(manifest)} video(s) fetched, fetch.min_success is "
-                              f"{fetch['min_success']}; first failure: {first} (no video was removed)")
+                              f"{fetch.min_success}; first failure: {first} (no video was removed)")
     # Only a run that succeeded forgets anything: videos of removed sources, old resolutions.
     store.prune_resolutions(set(outcomes))
     # fetcher.present is the store as it stands: read once at the start, updated by every commit.

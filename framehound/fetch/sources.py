@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framehound.errors import FramehoundError
+
 SEARCH = re.compile(r"^[a-z]*search[a-z]*(\d+|all)?:.+", re.IGNORECASE)
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
@@ -113,7 +115,7 @@ def parse_spec(raw: Any) -> SourceSpec:
 
 
 def sources_problem(value: Any) -> str | None:
-    """Why ``fetch.sources`` is unusable, or None (for params validation)."""
+    """``[i] 'entry': why`` for the first entry that is not a source fetch understands, or None."""
     if not isinstance(value, list) or not value:
         return "must list at least one source"
     seen: set[tuple] = set()
@@ -179,6 +181,17 @@ def list_line_problem(line: str) -> str | None:
     if classify(line) not in {"url", "search"}:
         return "a URL list holds http(s) URLs and searches only"
     return None
+
+
+def check_sources(entries: list[Any]) -> None:
+    """FramehoundError naming the first entry fetch cannot use: not a source it understands, or unreadable now.
+
+    Called by the check stage and again by fetch itself, before the store is
+    touched: a typo in a path must not cost any video.
+    """
+    problem = sources_problem(entries) or unreadable_source(entries)
+    if problem:
+        raise FramehoundError(f"fetch.sources: {problem}")
 
 
 def unreadable_source(entries: list[Any]) -> str | None:

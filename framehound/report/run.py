@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from framehound import tables
 from framehound.atomic import atomic_path
+from framehound.params import Params
 from framehound.report.page import render
 from framehound.report.summary import split_of_videos, summarize
 from framehound.report.thumbnails import thumbnail
@@ -25,19 +25,19 @@ def sample_frames(labels: pd.DataFrame, name: str, seed: int) -> list[str]:
     return [candidates[i] for i in sorted(picked)]
 
 
-def report_all(params: dict[str, Any], extract_frames: Path, quality: Path, filter_dir: Path,
+def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: Path,
                attribution: Path, out_dir: Path) -> str:
     """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd."""
-    classes = params["filter"]["classes"]
+    classes = params.filter.classes
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     summary = summarize(tables.read_table(extract_frames, tables.FRAMES), tables.read_table(quality, tables.QUALITY),
                         frames, labels, split_of_videos(pd.read_csv(attribution, dtype=str)), classes)
     paths = frames.set_index("frame_id")["path"]
-    seed = params["split"]["seed"]
+    seed = params.split.seed
     sheets = {name: [thumbnail(Path(paths[f]), labels[labels["frame_id"] == f])
                      for f in sample_frames(labels, name, seed)] for name in classes}
-    shown = {k: params[k] for k in ("extract", "screen", "detect", "filter", "split")}
+    shown = {k: v for k, v in params.as_dict().items() if k in ("extract", "screen", "detect", "filter", "split")}
     with atomic_path(out_dir, directory=True) as staging:
         (staging / "index.html").write_text(render(summary, sheets, shown), encoding="utf-8")
     return f"{len(frames)} images, {len(labels)} boxes in {out_dir / 'index.html'}"

@@ -22,6 +22,7 @@ from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
 from framehound.filter.decisions import boxes_by_frame, read_decisions
 from framehound.filter.rules import select
+from framehound.layout import paths
 from framehound.model.install import model_dir
 from framehound.params import load as load_params
 
@@ -52,15 +53,15 @@ class ReviewProject:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        params = load_params(root / "params.yaml")
+        params = load_params(root / paths.params)
         names_path = model_dir(root, params) / "model.names"
         if not names_path.is_file():
             raise FramehoundError(f"{names_path}: not found; run the pipeline up to detect first (dvc repro detect)")
-        self.classes: list[str] = params["filter"]["classes"]
-        self.min_confidence: float = params["filter"]["min_confidence"]
-        frames = _read(root / "data/screen/frames.parquet", tables.FRAMES)
-        detections = _read(root / "data/detect/detections.parquet", tables.DETECTIONS)
-        proposed_rows = select(detections, frames, params["filter"],
+        self.classes: list[str] = params.filter.classes
+        self.min_confidence: float = params.filter.min_confidence
+        frames = _read(root / paths.screen_frames, tables.FRAMES)
+        detections = _read(root / paths.detections, tables.DETECTIONS)
+        proposed_rows = select(detections, frames, params.filter,
                                read_names(names_path.read_text(encoding="utf-8"))).proposed
         requested = detections[detections["class_name"].isin(self.classes)
                                & (detections["confidence"] >= self.min_confidence / 2)]

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
+from framehound.params import ScreenParams
 from framehound.progress import progress
 from framehound.screen.groups import content_groups, links
 from framehound.screen.quality import measure, near_duplicates
 
 
-def screen_frames(frames: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def screen_frames(frames: pd.DataFrame, params: ScreenParams) -> pd.DataFrame:
     """The quality table: hash, sharpness and the rule (if any) rejecting each frame.
 
     Blur is checked first, so a blurry frame never becomes the kept
@@ -30,14 +30,14 @@ def screen_frames(frames: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     quality["sharpness"] = [round(m[1], 2) if m else 0.0 for m in measured]
     quality["rejected_by"] = ""
     quality.loc[[m is None for m in measured], "rejected_by"] = "undecodable"
-    if params["min_sharpness"] > 0:
-        blurry = (quality["rejected_by"] == "") & (quality["sharpness"] < params["min_sharpness"])
+    if params.min_sharpness > 0:
+        blurry = (quality["rejected_by"] == "") & (quality["sharpness"] < params.min_sharpness)
         quality.loc[blurry, "rejected_by"] = "blur"
-    if params["dedup_distance"] is not None:
+    if params.dedup_distance is not None:
         quality = quality.sort_values(["video_id", "t_ms"], kind="mergesort")
         for _, group in quality[quality["rejected_by"] == ""].groupby("video_id", sort=True):
             hashes = np.array([int(h, 16) for h in group["dhash"]], dtype=np.uint64)
-            quality.loc[group.index[near_duplicates(hashes, params["dedup_distance"])], "rejected_by"] = "duplicate"
+            quality.loc[group.index[near_duplicates(hashes, params.dedup_distance)], "rejected_by"] = "duplicate"
     return quality
 
 
@@ -51,12 +51,12 @@ def group_videos(quality: pd.DataFrame, videos: pd.DataFrame, dedup_distance: in
     return content_groups(sorted(set(videos["id"]) | set(quality["video_id"])), found)
 
 
-def screen_all(params: dict[str, Any], frames_parquet: Path, videos_csv: Path, out_dir: Path,
+def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out_dir: Path,
                metrics_path: Path) -> str:
     """Write the kept frames, the quality and groups tables and the rejection counts."""
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     quality = screen_frames(frames, params)
-    groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params["dedup_distance"])
+    groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params.dedup_distance)
     kept = frames[frames["frame_id"].isin(quality.loc[quality["rejected_by"] == "", "frame_id"])]
     counts = {rule: int((quality["rejected_by"] == rule).sum()) for rule in ("blur", "duplicate", "undecodable")}
     with atomic_path(out_dir, directory=True) as staging:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
 from framehound.errors import FramehoundError
+from framehound.params import SplitParams
 from framehound.split.assign import SPLITS, assign_groups
 from framehound.split.attribution import write_attribution
 from framehound.split.export import write_dataset
@@ -26,7 +26,7 @@ def _rejections(stage_metrics: list[Path]) -> dict[str, int]:
     return dict(sorted(merged.items()))
 
 
-def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, videos_csv: Path, groups_parquet: Path,
+def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_csv: Path, groups_parquet: Path,
               dataset_dir: Path, metrics_path: Path, plots_dir: Path,
               stage_metrics: tuple[Path, ...] = ()) -> str:
     """Assign whole groups of videos that share content to splits and write the dataset atomically."""
@@ -37,12 +37,12 @@ def split_all(params: dict[str, Any], classes: list[str], filter_dir: Path, vide
             "filter kept no frames: lower filter.min_confidence / filter.min_box_area "
             "or add sources that show filter.classes"
         )
-    ratios = {s: params[s] for s in SPLITS}
+    ratios = {s: getattr(params, s) for s in SPLITS}
     groups = tables.read_table(groups_parquet, tables.GROUPS)
     group_of = dict(zip(groups["video_id"], groups["group"], strict=True))
-    split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params["seed"])
+    split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params.seed)
     with atomic_path(dataset_dir, directory=True) as staging:
-        write_dataset(staging, frames, labels, split_of, classes, params["formats"])
+        write_dataset(staging, frames, labels, split_of, classes, params.formats)
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
     members: dict[str, list[str]] = {}
