@@ -86,7 +86,8 @@ GROUPS = Table({
     "reason": "why it is in the group: 'same file with <id>', '<n> near-duplicate frame pairs with <id>'; '' alone",
 }, key=("video_id",))
 
-# data/detect/detections.parquet — every box above detect.conf_floor.
+# data/detect/detections.parquet — every box above detect.conf_floor. This table and LABELS are the
+# columnar form of framehound.boxes.Box rows (Box.from_row reads one).
 DETECTIONS = Table({
     "frame_id": "frame in frames.parquet",
     "class_id": "index in the model's .names",

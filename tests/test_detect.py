@@ -19,7 +19,7 @@ from framehound import tables
 from framehound.darknet.cfg import parse_cfg, read_names, with_detection_threshold
 from framehound.detect.backends import choose_backend
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
-from framehound.detect.postprocess import Boxes, decode, nms_per_class
+from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.run import detect_all, detect_frames
 from framehound.errors import FramehoundError
 from framehound.extract.frames import extract_frames
@@ -158,7 +158,7 @@ def test_decode_maps_fractions_to_pixels_and_keeps_every_class_over_the_floor():
 
 def test_nms_is_per_class():
     xyxy = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [0, 0, 10, 10]], np.float32)
-    boxes = Boxes(np.array([0, 0, 1], np.int32), np.array([0.9, 0.8, 0.7], np.float32), xyxy)
+    boxes = BoxColumns(np.array([0, 0, 1], np.int32), np.array([0.9, 0.8, 0.7], np.float32), xyxy)
     kept = nms_per_class(boxes, 0.45)
     assert kept.class_id.tolist() == [0, 1]
     assert kept.confidence.tolist() == pytest.approx([0.9, 0.7])

@@ -8,14 +8,18 @@ through DVC to the cache (or, in one test, to a remote).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from framehound.boxes import Box
 from framehound.cli import main
-from framehound.datasetdiff.boxes import Box, match_boxes
+from framehound.datasetdiff.matching import match_boxes
+from framehound.datasetdiff.revision import Revision
+from framehound.datasetdiff.snapshot import Snapshot, read_label_file
 from framehound.diff import diff_revisions
 from framehound.errors import FramehoundError
 from tests.conftest import run
@@ -243,3 +247,14 @@ def test_matching_is_greedy_by_iou_one_to_one():
     changes = match_boxes(old, new, iou_min=0.5, moved_iou=0.9)
     assert (changes.moved, changes.added, changes.removed) == ([], ["car"], [])
     assert not match_boxes(new, new, iou_min=0.5, moved_iou=0.9)
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("0 0.5 0.5 0.2 0.2\n3 0.5 0.5 0.2 0.2\n", r"class 3 is not in obj\.names \(3 classes\)"),
+    ("0 0.5 0.5\n", r"not YOLO label lines 'class cx cy w h' \(not enough values to unpack .*\)"),
+])
+def test_a_label_file_that_cannot_be_read_names_itself_its_revision_and_what_is_wrong(text, error):
+    snapshot = Snapshot(Revision("HEAD~1", "0" * 40, None), ["person", "bicycle", "car"], {}, {}, {})
+    path = "data/dataset/labels/train/v1_0.txt"
+    with pytest.raises(FramehoundError, match=rf"^{re.escape(path)} at revision 'HEAD~1': {error}$"):
+        read_label_file(snapshot, path, text.encode())

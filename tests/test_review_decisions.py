@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from framehound.decisions.log import Box, Decision, append, match, read_log
+from framehound.boxes import Box
+from framehound.decisions.log import Decision, append, match, read_log
 
 
 def decision(frame_id: str = "v_0", sha: str = "a" * 64, verdict: str = "edited",

@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from framehound import tables
-from framehound.decisions.log import Box
+from framehound.boxes import Box
 from framehound.hashing import sha256_file
 from framehound.review.project import ReviewProject
 from tests.conftest import REPO, run

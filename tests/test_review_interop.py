@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from framehound.decisions.log import Box
+from framehound.boxes import Box
 from framehound.review import cli
 from framehound.review.project import ReviewProject
 from tests.test_review_project import build_project

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from framehound import tables
-from framehound.decisions.log import Box
+from framehound.boxes import Box
 from framehound.filter.run import filter_all
 from framehound.hashing import sha256_file
 from framehound.params import load

@@ -16,7 +16,7 @@ from framehound.darknet.cfg import parse_cfg
 from framehound.darknet.torch_model import ConvSpec, build_darknet, plan_layers
 from framehound.detect.detector import network_input
 from framehound.detect.opencv_dnn import OpenCVDetector
-from framehound.detect.postprocess import Boxes, decode, nms_per_class
+from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector, import_torch
 from framehound.errors import FramehoundError
 from framehound.extract.frames import extract_frames
@@ -53,7 +53,7 @@ def opencv_rows(model_dir: Path, batch: np.ndarray) -> list[np.ndarray]:
     return OpenCVDetector(model_dir, SIZE).infer(batch)
 
 
-def _detections(rows: np.ndarray, width: int, height: int) -> Boxes:
+def _detections(rows: np.ndarray, width: int, height: int) -> BoxColumns:
     return nms_per_class(decode(rows, width, height, conf_floor=0.1), 0.45)
 
 
@@ -65,7 +65,7 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return inter / (area + np.prod(others[:, 2:] - others[:, :2], axis=1) - inter)
 
 
-def _unmatched(found: Boxes, reference: Boxes) -> list[str]:
+def _unmatched(found: BoxColumns, reference: BoxColumns) -> list[str]:
     """Boxes of ``found`` (confidence >= 0.2) with no same-class twin in ``reference``."""
     missing = []
     for cls, conf, box in zip(found.class_id, found.confidence, found.xyxy, strict=True):

@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from framehound.datasetdiff.boxes import Box, match_boxes
+from framehound.boxes import Box
+from framehound.datasetdiff.matching import match_boxes
 from framehound.split.assign import SPLITS
 
 BOX_CHANGES = ("added", "removed", "moved", "reclassed_out", "reclassed_in")

@@ -13,12 +13,11 @@ from typing import Any
 
 import yaml
 
-from framehound.datasetdiff.boxes import Box
+from framehound.boxes import Box, UnknownClassIndex, parse_labels
 from framehound.datasetdiff.revision import Revision, list_files, read_files, read_text
 from framehound.errors import FramehoundError
 from framehound.layout import paths
 from framehound.split.assign import SPLITS
-from framehound.split.yolo_labels import parse_labels
 
 
 @dataclass(frozen=True)
@@ -90,18 +89,16 @@ def read_boxes(snapshot: Snapshot, frame_ids: list[str]) -> dict[str, list[Box]]
     """Boxes of ``frame_ids`` with class names from this revision's obj.names."""
     labels = {f: snapshot.labels[f] for f in frame_ids if f in snapshot.labels}
     contents = read_files(snapshot.revision, {label.path: label.md5 for label in labels.values()})
-    return {f: _parse(snapshot, labels[f].path, contents[labels[f].path]) if f in labels else []
+    return {f: read_label_file(snapshot, labels[f].path, contents[labels[f].path]) if f in labels else []
             for f in frame_ids}
 
 
-def _parse(snapshot: Snapshot, path: str, data: bytes) -> list[Box]:
+def read_label_file(snapshot: Snapshot, path: str, data: bytes) -> list[Box]:
+    """The boxes of a label file, normalized to the image (pixels of a 1×1 image)."""
     where = f"{path} at revision {snapshot.revision.name!r}"
     try:
-        boxes = parse_labels(data.decode("utf-8"), 1, 1)
+        return parse_labels(data.decode("utf-8"), snapshot.classes, 1, 1)
+    except UnknownClassIndex as exc:
+        raise FramehoundError(f"{where}: class {exc.index} is not in obj.names ({exc.classes} classes)") from None
     except ValueError as exc:
         raise FramehoundError(f"{where}: not YOLO label lines 'class cx cy w h' ({exc})") from None
-    names = snapshot.classes
-    for box in boxes:
-        if not 0 <= box.class_index < len(names):
-            raise FramehoundError(f"{where}: class {box.class_index} is not in obj.names ({len(names)} classes)")
-    return [Box(names[b.class_index], b.x_min, b.y_min, b.x_max, b.y_max) for b in boxes]

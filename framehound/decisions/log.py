@@ -11,7 +11,6 @@ back (a source re-added), and the log is the record of human work.
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from framehound.boxes import Box
 from framehound.layout import paths
 
 DECISIONS_PATH = Path(paths.decisions)
@@ -28,51 +28,6 @@ VERDICTS = ("accepted", "edited", "rejected")
 # (server) or skipped as unreadable (reader), never turned into a label file of 100,000 lines.
 MAX_BOXES = 500
 _APPEND_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Box:
-    """A box in pixels. ``confidence`` is the detector's while the box is unchanged, else None."""
-
-    class_name: str
-    x_min: float
-    y_min: float
-    x_max: float
-    y_max: float
-    confidence: float | None = None
-
-    @classmethod
-    def parse(cls, raw: Any) -> Box:
-        """A box from JSON; ValueError names what is wrong."""
-        if not isinstance(raw, dict) or not isinstance(raw.get("class_name"), str) or not raw["class_name"]:
-            raise ValueError(f"box needs a class_name: {raw!r}")
-        coords = [raw.get(k) for k in ("x_min", "y_min", "x_max", "y_max")]
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in coords):
-            raise ValueError(f"box needs finite x_min, y_min, x_max, y_max: {raw!r}")
-        if not (coords[0] < coords[2] and coords[1] < coords[3]):
-            raise ValueError(f"box is empty: {raw!r}")
-        confidence = raw.get("confidence")
-        if confidence is not None and (not isinstance(confidence, int | float) or isinstance(confidence, bool)
-                                       or not 0 <= confidence <= 1):
-            raise ValueError(f"box confidence must be a number from 0 to 1: {raw!r}")
-        return cls(raw["class_name"], *(float(v) for v in coords),
-                   None if confidence is None else float(confidence))
-
-    def clipped(self, width: int, height: int) -> Box | None:
-        """The box cut to the frame, coordinates to 0.1 px; None when nothing is left."""
-        x0, x1 = (round(min(max(v, 0.0), width), 1) for v in (self.x_min, self.x_max))
-        y0, y1 = (round(min(max(v, 0.0), height), 1) for v in (self.y_min, self.y_max))
-        if x0 >= x1 or y0 >= y1:
-            return None
-        return Box(self.class_name, x0, y0, x1, y1, self.confidence)
-
-    def scaled(self, sx: float, sy: float) -> Box:
-        return Box(self.class_name, self.x_min * sx, self.y_min * sy, self.x_max * sx, self.y_max * sy,
-                   self.confidence)
-
-    def as_dict(self) -> dict[str, Any]:
-        raw = asdict(self)
-        return raw if self.confidence is not None else {k: v for k, v in raw.items() if k != "confidence"}
 
 
 @dataclass(frozen=True)

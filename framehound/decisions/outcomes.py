@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from framehound.decisions.log import Box
-from framehound.geometry import greedy_pairs
+from framehound.boxes import Box, greedy_pairs
 
 SAME_OBJECT_IOU = 0.5
 UNCHANGED_PX = 1.0

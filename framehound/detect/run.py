@@ -30,7 +30,7 @@ from framehound.darknet.cfg import read_names
 from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
 from framehound.detect.detector import Detector, network_input
-from framehound.detect.postprocess import Boxes, decode, nms_per_class
+from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.errors import FramehoundError
 from framehound.params import DetectParams
 from framehound.progress import progress
@@ -107,7 +107,7 @@ class _Rows:
     def add(self, frame: Frame, raw: np.ndarray, conf_floor: float, nms_threshold: float) -> None:
         found = nms_per_class(decode(raw, frame.width, frame.height, conf_floor), nms_threshold)
         if not len(found):  # a sentinel row: processed, nothing found
-            found = Boxes(np.array([-1], np.int32), np.zeros(1, np.float32), np.zeros((1, 4), np.float32))
+            found = BoxColumns(np.array([-1], np.int32), np.zeros(1, np.float32), np.zeros((1, 4), np.float32))
         self.hashes.append(np.full(len(found), frame.sha256, dtype=object))
         self.class_ids.append(found.class_id)
         self.confidences.append(found.confidence)

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from framehound import tables
-from framehound.decisions.log import Box, Decision, match, read_log
+from framehound.boxes import Box
+from framehound.decisions.log import Decision, match, read_log
 from framehound.decisions.outcomes import Tally
 from framehound.filter.rules import Selection
 
@@ -27,8 +28,7 @@ HUMAN_CONFIDENCE = 1.0  # label confidence of a box a person drew or changed
 def boxes_by_frame(rows: pd.DataFrame) -> dict[str, list[Box]]:
     """Detector rows (DETECTIONS or LABELS columns) as boxes per frame, best first."""
     ordered = rows.sort_values(["frame_id", "confidence"], ascending=[True, False], kind="mergesort")
-    return {frame_id: [Box(r.class_name, float(r.x_min), float(r.y_min), float(r.x_max), float(r.y_max),
-                           float(r.confidence)) for r in group.itertuples(index=False)]
+    return {frame_id: [Box.from_row(r) for r in group.itertuples(index=False)]
             for frame_id, group in ordered.groupby("frame_id", sort=True)}
 
 
@@ -61,9 +61,8 @@ def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: 
         frame = info.loc[frame_id]
         boxes = decision.boxes_on(int(frame.width), int(frame.height))
         tally.add(decision.verdict, proposed.get(frame_id, []), boxes)
-        rows += [{"frame_id": frame_id, "video_id": frame.video_id, "class_index": indices[b.class_name],
-                  "class_name": b.class_name, "confidence": HUMAN_CONFIDENCE if b.confidence is None else b.confidence,
-                  "x_min": b.x_min, "y_min": b.y_min, "x_max": b.x_max, "y_max": b.y_max}
+        rows += [{"frame_id": frame_id, "video_id": frame.video_id, "class_index": indices[b.class_name]}
+                 | b.as_dict() | {"confidence": HUMAN_CONFIDENCE if b.confidence is None else b.confidence}
                  for b in boxes if b.class_name in indices]
     labels = selection.labels[~selection.labels["frame_id"].isin(decided)]
     if rows:

@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from framehound.decisions.log import Box, Decision
+from framehound.boxes import Box
+from framehound.decisions.log import Decision
 from framehound.errors import FramehoundError
 
 if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast

@@ -13,7 +13,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
-from framehound.decisions.log import Box, Decision
+from framehound.boxes import Box
+from framehound.decisions.log import Decision
 from framehound.errors import FramehoundError
 
 if TYPE_CHECKING:  # the project loads pandas: not at import, so `framehound --help` starts fast
@@ -33,12 +34,12 @@ def labeling_config(classes: list[str]) -> str:
 
 
 def _result(box: Box, index: int, width: int, height: int) -> dict[str, Any]:
+    x, y, w, h = box.xywh()
     result: dict[str, Any] = {
         "id": f"fh{index}", "type": "rectanglelabels", "from_name": FROM_NAME, "to_name": TO_NAME,
         "original_width": width, "original_height": height, "image_rotation": 0,
-        "value": {"x": round(100 * box.x_min / width, 4), "y": round(100 * box.y_min / height, 4),
-                  "width": round(100 * (box.x_max - box.x_min) / width, 4),
-                  "height": round(100 * (box.y_max - box.y_min) / height, 4),
+        "value": {"x": round(100 * x / width, 4), "y": round(100 * y / height, 4),
+                  "width": round(100 * w / width, 4), "height": round(100 * h / height, 4),
                   "rotation": 0, "rectanglelabels": [box.class_name]},
     }
     if box.confidence is not None:
@@ -71,9 +72,8 @@ def _box(item: dict[str, Any], width: int, height: int) -> Box | None:
     w = item.get("original_width") or width
     h = item.get("original_height") or height
     try:
-        x, y = value["x"] * w / 100, value["y"] * h / 100
-        box = Box.parse({"class_name": labels[0], "x_min": x, "y_min": y,
-                         "x_max": x + value["width"] * w / 100, "y_max": y + value["height"] * h / 100})
+        x, y, box_w, box_h = (value[k] * size / 100 for k, size in (("x", w), ("y", h), ("width", w), ("height", h)))
+        box = Box.parse(Box.from_xywh(labels[0], x, y, box_w, box_h).as_dict())  # parse checks what the file said
     except (KeyError, TypeError, ValueError):
         return None
     return box.scaled(width / w, height / h)

@@ -10,14 +10,15 @@ floor, and on a busy street those would bury the frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from framehound import tables
+from framehound.boxes import Box
 from framehound.darknet.cfg import read_names
-from framehound.decisions.log import DECISIONS_PATH, Box, Decision, append, now_utc
+from framehound.decisions.log import DECISIONS_PATH, Decision, append, now_utc
 from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
 from framehound.filter.decisions import boxes_by_frame, read_decisions
@@ -102,8 +103,7 @@ class ReviewProject:
             if (clipped := box.clipped(frame.width, frame.height)) is None:
                 continue
             source_box = next((d for d in frame.proposed + frame.dimmed if unchanged(clipped, d)), None)
-            kept.append(Box(clipped.class_name, clipped.x_min, clipped.y_min, clipped.x_max, clipped.y_max,
-                            None if source_box is None else source_box.confidence))
+            kept.append(replace(clipped, confidence=None if source_box is None else source_box.confidence))
         outcomes = box_outcomes(frame.proposed, kept)
         untouched = sum(n for (_, o), n in outcomes.items() if o == "accepted") == len(frame.proposed) == len(kept)
         verdict = "rejected" if boxes is None else "accepted" if untouched else "edited"

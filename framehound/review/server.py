@@ -24,7 +24,8 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, jsonify, render_template_string, request, send_file
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from framehound.decisions.log import MAX_BOXES, Box
+from framehound.boxes import Box
+from framehound.decisions.log import MAX_BOXES
 from framehound.errors import FramehoundError
 from framehound.review.project import Frame, ReviewProject
 from framehound.review.queue import STATUSES, ordered, page_of, progress

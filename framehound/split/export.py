@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from framehound.boxes import Box, format_labels
 from framehound.params import EXPORT_FORMATS
 from framehound.split.assign import SPLITS, Walk, split_walk
 from framehound.split.coco import write_coco
 from framehound.split.voc import write_voc
-from framehound.split.yolo_labels import PixelBox, format_labels
 
 # A format's files, written from the dataset's one walk (``split_walk``).
 Writer = Callable[[Path, Walk, list[str]], None]
@@ -56,10 +56,9 @@ def _layout(root: Path, walk: Walk, classes: list[str]) -> None:
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
         for frame, group in walk[split]:
             shutil.copyfile(frame.path, root / "images" / split / f"{frame.frame_id}.jpg")
-            boxes = [PixelBox(int(r.class_index), r.x_min, r.y_min, r.x_max, r.y_max)
-                     for r in group.itertuples(index=False)]
+            boxes = [Box.from_row(r) for r in group.itertuples(index=False)]
             (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
-                format_labels(boxes, frame.width, frame.height))
+                format_labels(boxes, classes, frame.width, frame.height))
     _image_lists(root, walk)
     (root / "obj.names").write_text("".join(c + "\n" for c in classes))
 

@@ -1,25 +1,17 @@
 """Match the boxes of one frame across two revisions: added, removed, moved, re-classed.
 
 Boxes are compared by class *name*: obj.names may be renumbered between
-revisions, so the same object can carry a different index.
+revisions, so the same object can carry a different index. Their coordinates
+are normalized to the image (pixels of a 1×1 image, as the label files hold
+them): IoU does not change when both boxes are scaled by the same factor per
+axis, so the matching is the same as on the image's pixels.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from framehound.geometry import greedy_pairs
-
-
-@dataclass(frozen=True)
-class Box:
-    """A labeled box, corners normalized to the image (0..1)."""
-
-    name: str
-    x_min: float
-    y_min: float
-    x_max: float
-    y_max: float
+from framehound.boxes import Box, greedy_pairs
 
 
 @dataclass
@@ -47,15 +39,15 @@ def match_boxes(old: list[Box], new: list[Box], iou_min: float, moved_iou: float
     free_old, free_new = set(range(len(old))), set(range(len(new)))
     for same_class in (True, False):
         def allowed(i: int, j: int, same_class: bool = same_class) -> bool:
-            return i in free_old and j in free_new and (old[i].name == new[j].name) == same_class
+            return i in free_old and j in free_new and (old[i].class_name == new[j].class_name) == same_class
 
         for i, j, overlap in greedy_pairs(old, new, iou_min, allowed):
             free_old.remove(i)
             free_new.remove(j)
             if not same_class:
-                changes.reclassed.append((old[i].name, new[j].name))
+                changes.reclassed.append((old[i].class_name, new[j].class_name))
             elif overlap < moved_iou:
-                changes.moved.append(old[i].name)
-    changes.removed = [old[i].name for i in sorted(free_old)]
-    changes.added = [new[j].name for j in sorted(free_new)]
+                changes.moved.append(old[i].class_name)
+    changes.removed = [old[i].class_name for i in sorted(free_old)]
+    changes.added = [new[j].class_name for j in sorted(free_new)]
     return changes
