@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """Delete a file, a link or a whole folder, whichever ``path`` is."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
@@ -44,12 +45,12 @@ def atomic_path(target: str | os.PathLike[str], *, directory: bool = False) -> I
     try:
         yield tmp
         if target.exists() or target.is_symlink():
-            _remove(target)
+            remove_path(target)
         os.replace(tmp, target)
         os.chmod(target, 0o755 if directory else 0o644)
     finally:
         if tmp.exists():
-            _remove(tmp)
+            remove_path(tmp)
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
@@ -82,5 +83,5 @@ def remove_debris(output: str | os.PathLike[str], *, inside: bool = False) -> in
         found += list(output.rglob(".*.partial-*"))
     for path in found:
         if path.exists() or path.is_symlink():
-            _remove(path)
+            remove_path(path)
     return len(found)

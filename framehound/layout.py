@@ -23,6 +23,7 @@ class paths:
     screen_frames = "data/screen/frames.parquet"
     quality = "data/screen/quality.parquet"
     groups = "data/screen/groups.parquet"
+    screen_cache = "data/screen-cache"
     detect = "data/detect"
     detections = "data/detect/detections.parquet"
     detect_cache = "data/detect-cache"

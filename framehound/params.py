@@ -197,10 +197,20 @@ class SplitParams:
 
 
 @dataclass(frozen=True)
+class ExecutorParams:
+    """Where per-video work runs. Outputs do not depend on it, so no stage lists it as a DVC param."""
+
+    kind: str = setting(STR, _one_of("local", "ray"), doc="local: a process pool; ray: a Ray cluster")
+    workers: int | None = setting(INT, _in_range(1, 4096), nullable=True, doc="null: every core (local)")
+    address: str | None = setting(STR, nullable=True, doc="ray: null starts Ray here; auto or ray://host:port joins")
+
+
+@dataclass(frozen=True)
 class Params:
     """The whole params.yaml; the ``check`` stage validates it all, each stage reads its section."""
 
     source: SourceParams = setting((SourceParams,))
+    executor: ExecutorParams = setting((ExecutorParams,))
     model: ModelParams = setting((ModelParams,))
     fetch: FetchParams = setting((FetchParams,))
     extract: ExtractParams = setting((ExtractParams,))

@@ -79,6 +79,14 @@ QUALITY = Table({
     "rejected_by": "'' (kept), 'blur', 'duplicate' or 'undecodable'",
 }, key=("frame_id",))
 
+# data/screen-cache/measures.parquet — screen's measurements by JPEG content, kept across runs:
+# a rerun measures only frames it has not seen (a frame's bytes decide both values).
+MEASURES = Table({
+    "sha256": "sha256 of the JPEG (frames table)",
+    "dhash": "64-bit difference hash, hex (empty when undecodable)",
+    "sharpness": "variance of the Laplacian of the grayscale frame",
+}, key=("sha256",))
+
 # data/screen/groups.parquet — videos that share content, kept in one split together.
 GROUPS = Table({
     "video_id": "id in videos.csv",

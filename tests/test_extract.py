@@ -8,6 +8,7 @@ import pytest
 
 from framehound import tables
 from framehound.errors import FramehoundError
+from framehound.executor import Inline
 from framehound.extract.frames import extract_frames, fit_size
 from framehound.extract.run import extract_all
 from framehound.params import ExtractParams
@@ -43,8 +44,8 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
               upload_date="", duration=10.0, width=640, height=272, fps=25.0, sha256="", fetched_at="", tags="")
     tables.write_table(videos, tmp_path / "videos.csv", tables.VIDEOS)
     params = ExtractParams(fps=1, max_frames_per_video=5, max_side=640, jpeg_qscale=2)
-    summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract")
-    assert summary == "5 frames from 1 videos, 1 skipped"
+    summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract", Inline())
+    assert summary == "5 frames from 1 videos (1 extracted, 0 unchanged), 1 skipped; local, 1 process"
     skipped = tables.read_table(tmp_path / "extract" / "skipped.csv", tables.FAILURES)
     assert list(skipped["target"]) == ["broken"]
     assert "not a readable video" in skipped["reason"][0]

@@ -11,6 +11,7 @@ import pytest
 
 from framehound.extract.frames import extract_frames
 from framehound.filter.rules import select
+from framehound.hashing import sha256_file
 from framehound.params import ExtractParams, FilterParams, ScreenParams
 from framehound.screen.quality import dhash, near_duplicates, sharpness
 from framehound.screen.run import screen_frames
@@ -36,7 +37,8 @@ def test_a_still_shot_is_kept_once_and_a_blurred_frame_not_at_all(tmp_path, bike
         cv2.imwrite(str(still / f"s_{t}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 95 - 10 * t])
     cv2.imwrite(str(still / "s_3.jpg"), cv2.GaussianBlur(image, (31, 31), 15))
     frames = _frames_table(rows + [{"frame_id": f"still_{t}", "video_id": "still", "t_ms": t,
-                                    "path": still / f"s_{t}.jpg", "width": 640, "height": 272} for t in range(4)])
+                                    "path": still / f"s_{t}.jpg", "sha256": sha256_file(still / f"s_{t}.jpg"),
+                                    "width": 640, "height": 272} for t in range(4)])
     quality = screen_frames(frames, SCREEN).set_index("frame_id")["rejected_by"]
     assert quality[["still_0", "still_1", "still_2", "still_3"]].tolist() == ["", "duplicate", "duplicate", "blur"]
     assert (quality[[r["frame_id"] for r in rows]] != "blur").all()

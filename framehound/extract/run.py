@@ -1,9 +1,8 @@
-"""extract: frames of every fetched video into data/frames/ and frames.parquet."""
+"""extract: frames of every fetched video into data/frames/ and frames.parquet, paying only for what changed."""
 
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,36 +11,52 @@ import pandas as pd
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
-from framehound.extract.frames import extract_frames
+from framehound.executor import Executor
+from framehound.extract.store import FrameStore, video_key
+from framehound.extract.work import VideoTask, extract_video
+from framehound.hashing import sha256_file
 from framehound.params import ExtractParams
-from framehound.progress import progress
 
 log = logging.getLogger("framehound")
 
 
-def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, tables_dir: Path) -> str:
-    """Extract frames for every video in ``videos_csv``; skip undecodable ones with a reason."""
+def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, tables_dir: Path,
+                executor: Executor, ship_videos: bool = False) -> str:
+    """Extract the videos whose frames are missing or stale; write the tables for all of them.
+
+    Undecodable videos are skipped with a reason. ``ship_videos`` sends each
+    video's bytes to the worker instead of its path (workers without the checkout).
+    """
     videos = tables.read_table(videos_csv, tables.VIDEOS)
+    store = FrameStore(frames_dir)
+    removed = store.keep_only(set(videos["id"]))
+    # fetch records every video's sha256; a table written by hand may not.
+    keys = {v.id: video_key(v.sha256 or sha256_file(v.path), params) for v in videos.itertuples(index=False)}
+    todo = [v for v in videos.itertuples(index=False) if store.rows(v.id, keys[v.id]) is None]
+    tasks = [VideoTask(v.id, params, data=Path(v.path).read_bytes(), suffix=Path(v.path).suffix) if ship_videos
+             else VideoTask(v.id, params, path=v.path) for v in todo]
+    skipped: dict[str, str] = {}
+    for result in executor.map(extract_video, tasks, desc="extract", unit="video"):
+        if result.error:
+            log.warning("skipped %s: %s", result.video_id, result.error)
+            store.drop(result.video_id)
+            skipped[result.video_id] = result.error
+        else:
+            store.save(result, keys[result.video_id])
     rows: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
-    with atomic_path(frames_dir, directory=True) as staging, \
-            atomic_path(tables_dir, directory=True) as table_home:
-        for video in progress(videos.itertuples(index=False), desc="extract",
-                              total=len(videos), unit="video"):
-            folder = staging / video.id
-            try:
-                found = extract_frames(Path(video.path), video.id, folder, params)
-            except FramehoundError as exc:
-                log.warning("skipped %s: %s", video.id, exc)
-                shutil.rmtree(folder, ignore_errors=True)
-                skipped.append({"source": video.source, "target": video.id, "reason": str(exc)})
-                continue
-            for row in found:
-                row["path"] = (frames_dir / row["path"].relative_to(staging)).as_posix()
-            rows.extend(found)
-        if not rows:
-            raise FramehoundError(f"{videos_csv}: no frames could be extracted from any video")
+    failures = []
+    for video in videos.itertuples(index=False):
+        if video.id in skipped:
+            failures.append({"source": video.source, "target": video.id, "reason": skipped[video.id]})
+        else:
+            rows.extend(store.rows(video.id, keys[video.id]) or [])
+    if not rows:
+        raise FramehoundError(f"{videos_csv}: no frames could be extracted from any video")
+    with atomic_path(tables_dir, directory=True) as table_home:
         tables.write_table(pd.DataFrame(rows), table_home / "frames.parquet", tables.FRAMES)
-        skipped_frame = pd.DataFrame(skipped) if skipped else tables.empty(tables.FAILURES)
+        skipped_frame = pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
         tables.write_table(skipped_frame, table_home / "skipped.csv", tables.FAILURES)
-    return f"{len(rows)} frames from {len(videos) - len(skipped)} videos, {len(skipped)} skipped"
+    reused = len(videos) - len(todo)
+    gone = f", {removed} removed" if removed else ""
+    return (f"{len(rows)} frames from {len(videos) - len(skipped)} videos ({len(todo) - len(skipped)} extracted, "
+            f"{reused} unchanged{gone}), {len(skipped)} skipped; {executor.where}")

@@ -25,14 +25,6 @@ def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def measure(path: str) -> tuple[int, float] | None:
-    """(dhash, sharpness) of an image file, or None if it cannot be decoded."""
-    gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-    if gray is None:
-        return None
-    return dhash(gray), sharpness(gray)
-
-
 def near_duplicates(hashes: np.ndarray, max_distance: int) -> np.ndarray:
     """Mask of frames within ``max_distance`` bits of an earlier kept frame, in order.
 

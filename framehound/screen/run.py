@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -10,26 +9,46 @@ import pandas as pd
 
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
+from framehound.executor import Executor, Inline
 from framehound.params import ScreenParams
-from framehound.progress import progress
 from framehound.screen.groups import content_groups, links
-from framehound.screen.quality import measure, near_duplicates
+from framehound.screen.quality import near_duplicates
+from framehound.screen.work import MeasureTask, measure_frames
 
 
-def screen_frames(frames: pd.DataFrame, params: ScreenParams) -> pd.DataFrame:
+def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, ship: bool = False) -> pd.DataFrame:
+    """The measures table for ``frames``: ``known`` rows reused, the rest measured one video a task.
+
+    ``ship`` sends the JPEG bytes instead of paths (workers without the checkout).
+    """
+    todo = frames[~frames["sha256"].isin(known["sha256"])].drop_duplicates("sha256")
+    groups = [group for _, group in todo.groupby("video_id", sort=True)]
+    tasks = [MeasureTask(jpegs=tuple(Path(p).read_bytes() for p in g["path"])) if ship
+             else MeasureTask(paths=tuple(g["path"])) for g in groups]
+    results = executor.map(measure_frames, tasks, desc="screen", unit="video")
+    # Built by column (not from tuples) so the dtypes, and so the parquet bytes, equal a cached read's.
+    measured = [pd.DataFrame({"sha256": list(group["sha256"]), "dhash": [r[0] for r in result],
+                              "sharpness": [r[1] for r in result]})
+                for group, result in zip(groups, results, strict=True)]
+    parts = [part for part in (known[known["sha256"].isin(frames["sha256"])], *measured) if len(part)]
+    if not parts:
+        return tables.empty(tables.MEASURES)
+    # Empty parts are left out: their object columns would change the dtypes, and so the parquet bytes.
+    return pd.concat(parts, ignore_index=True)[list(tables.MEASURES.columns)]
+
+
+def screen_frames(frames: pd.DataFrame, params: ScreenParams, measures: pd.DataFrame | None = None) -> pd.DataFrame:
     """The quality table: hash, sharpness and the rule (if any) rejecting each frame.
 
     Blur is checked first, so a blurry frame never becomes the kept
     representative of a run of duplicates.
     """
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        measured = list(progress(pool.map(measure, frames["path"]), desc="screen",
-                                 total=len(frames), unit="frame"))
-    quality = frames[["frame_id", "video_id", "t_ms"]].copy()
-    quality["dhash"] = [f"{m[0]:016x}" if m else "" for m in measured]
-    quality["sharpness"] = [round(m[1], 2) if m else 0.0 for m in measured]
+    if measures is None:
+        measures = measure_all(frames, tables.empty(tables.MEASURES), Inline())
+    quality = frames[["frame_id", "video_id", "t_ms", "sha256"]].merge(measures, on="sha256", how="left")
+    quality = quality.drop(columns="sha256").set_index(frames.index)
     quality["rejected_by"] = ""
-    quality.loc[[m is None for m in measured], "rejected_by"] = "undecodable"
+    quality.loc[quality["dhash"] == "", "rejected_by"] = "undecodable"
     if params.min_sharpness > 0:
         blurry = (quality["rejected_by"] == "") & (quality["sharpness"] < params.min_sharpness)
         quality.loc[blurry, "rejected_by"] = "blur"
@@ -51,11 +70,17 @@ def group_videos(quality: pd.DataFrame, videos: pd.DataFrame, dedup_distance: in
     return content_groups(sorted(set(videos["id"]) | set(quality["video_id"])), found)
 
 
-def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out_dir: Path,
-               metrics_path: Path) -> str:
-    """Write the kept frames, the quality and groups tables and the rejection counts."""
+def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out_dir: Path, cache_dir: Path,
+               metrics_path: Path, executor: Executor, ship: bool = False) -> str:
+    """Write the kept frames, the quality and groups tables and the rejection counts.
+
+    ``cache_dir`` keeps the measurements by JPEG content across runs: only new frames are read.
+    """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
-    quality = screen_frames(frames, params)
+    cache = cache_dir / "measures.parquet"
+    known = tables.read_table(cache, tables.MEASURES) if cache.is_file() else tables.empty(tables.MEASURES)
+    measures = measure_all(frames, known, executor, ship)
+    quality = screen_frames(frames, params, measures)
     groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params.dedup_distance)
     kept = frames[frames["frame_id"].isin(quality.loc[quality["rejected_by"] == "", "frame_id"])]
     counts = {rule: int((quality["rejected_by"] == rule).sum()) for rule in ("blur", "duplicate", "undecodable")}
@@ -63,10 +88,14 @@ def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out
         tables.write_table(kept, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(quality, staging / "quality.parquet", tables.QUALITY)
         tables.write_table(groups, staging / "groups.parquet", tables.GROUPS)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tables.write_table(measures, cache, tables.MEASURES)
     grouped = int((groups["reason"] != "").sum())
     metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts,
                "videos_sharing_content": grouped}
     write_json(metrics_path, metrics)
     shared = f"; {grouped} videos share content with another (data/screen/groups.parquet)" if grouped else ""
+    fresh = len(measures) - int(known["sha256"].isin(frames["sha256"]).sum())
     return (f"kept {len(kept)} of {len(frames)} frames ({counts['duplicate']} near-duplicates, "
-            f"{counts['blur']} blurry: inference saved on {len(frames) - len(kept)}){shared}")
+            f"{counts['blur']} blurry: inference saved on {len(frames) - len(kept)}){shared}; "
+            f"{fresh} frames measured, {len(measures) - fresh} from the cache; {executor.where}")

@@ -1,0 +1,50 @@
+"""One video's extraction as a unit of work that travels by value.
+
+The worker gets the video's bytes or path and the settings, extracts into a
+private temporary folder and returns the rows and the JPEG bytes: it needs
+no view of the driver's checkout, and the driver alone writes data/frames.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framehound.errors import FramehoundError
+from framehound.extract.frames import extract_frames
+from framehound.params import ExtractParams
+
+
+@dataclass(frozen=True)
+class VideoTask:
+    video_id: str
+    params: ExtractParams
+    path: str = ""          # a path the worker can read (local pool)...
+    data: bytes = b""       # ...or the file itself (remote workers)
+    suffix: str = ".mp4"
+
+
+@dataclass(frozen=True)
+class VideoFrames:
+    video_id: str
+    rows: list[dict[str, Any]] = field(default_factory=list)  # frame rows without ``path``
+    jpegs: list[bytes] = field(default_factory=list)
+    error: str = ""
+
+
+def extract_video(task: VideoTask) -> VideoFrames:
+    """Frames of one video, or the reason it could not be decoded (a failure row, never a crashed job)."""
+    with tempfile.TemporaryDirectory(prefix="framehound-extract-") as scratch:
+        video = Path(task.path) if task.path else Path(scratch) / f"video{task.suffix}"
+        if not task.path:
+            video.write_bytes(task.data)
+        try:
+            found = extract_frames(video, task.video_id, Path(scratch) / "frames", task.params)
+        except FramehoundError as exc:
+            return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.video_id))
+        jpegs = [Path(row.pop("path")).read_bytes() for row in found]
+        shutil.rmtree(Path(scratch) / "frames")
+    return VideoFrames(task.video_id, found, jpegs)

@@ -1,0 +1,129 @@
+"""Each stage pays only for what changed, and where the work runs never changes a byte.
+
+Incremental: extract keeps one stamped folder a video, screen its
+measurements by JPEG content. Executors: inline, a local process pool, and a
+real Ray runtime (2 CPUs) running the whole pipeline through `dvc repro`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from framehound import tables
+from framehound.executor import Inline, LocalPool
+from framehound.extract.run import extract_all
+from framehound.hashing import sha256_file
+from framehound.params import ExtractParams, ScreenParams
+from framehound.screen.run import screen_all
+from tests.conftest import REPO, run
+from tests.test_pipeline import _tracked_files, stages_run
+
+PARAMS = ExtractParams(fps=2, max_frames_per_video=8, max_side=320, jpeg_qscale=2)
+
+
+def _videos(root: Path, clips: dict[str, Path]) -> Path:
+    rows = [{"id": vid, "path": str(path), "sha256": sha256_file(path)} for vid, path in clips.items()]
+    videos = pd.DataFrame(rows).assign(source="local", webpage_url="", extractor="local", title="", uploader="",
+                                       channel="", license="", upload_date="", duration=10.0, width=640, height=272,
+                                       fps=25.0, fetched_at="", tags="")
+    tables.write_table(videos, root / "videos.csv", tables.VIDEOS)
+    return root / "videos.csv"
+
+
+def _trimmed(bikes: Path, target: Path, start: int) -> Path:
+    from framehound.media.binaries import locate
+    subprocess.run([locate().ffmpeg, "-v", "error", "-ss", str(start), "-i", str(bikes), "-t", "3", "-an",
+                    "-c:v", "libx264", "-y", str(target)], check=True)
+    return target
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory, bikes) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {"a": bikes, "b": _trimmed(bikes, folder / "b.mp4", 2), "c": _trimmed(bikes, folder / "c.mp4", 5)}
+
+
+def test_adding_a_video_extracts_only_it_and_removing_one_deletes_its_frames(tmp_path, clips):
+    frames, out = tmp_path / "frames", tmp_path / "extract"
+    two = _videos(tmp_path, {k: clips[k] for k in "ab"})
+    assert "(2 extracted, 0 unchanged)" in extract_all(PARAMS, two, frames, out, Inline())
+    three = _videos(tmp_path, clips)
+    assert "(1 extracted, 2 unchanged)" in extract_all(PARAMS, three, frames, out, Inline())
+    fresh = tmp_path / "fresh"
+    extract_all(PARAMS, three, fresh / "frames", fresh / "extract", Inline())
+    assert _files(frames) == _files(fresh / "frames")  # the same bytes as extracting all three at once
+    table = tables.read_table(out / "frames.parquet", tables.FRAMES)
+    assert table.drop(columns="path").equals(
+        tables.read_table(fresh / "extract" / "frames.parquet", tables.FRAMES).drop(columns="path"))
+    one = _videos(tmp_path, {"c": clips["c"]})
+    assert "(0 extracted, 1 unchanged, 2 removed)" in extract_all(PARAMS, one, frames, out, Inline())
+    assert sorted(p.name for p in frames.iterdir()) == ["c"]
+
+
+def test_changed_params_re_extract_every_video(tmp_path, clips):
+    videos = _videos(tmp_path, clips)
+    extract_all(PARAMS, videos, tmp_path / "frames", tmp_path / "extract", Inline())
+    changed = ExtractParams(fps=1, max_frames_per_video=8, max_side=320, jpeg_qscale=2)
+    assert "(3 extracted, 0 unchanged)" in extract_all(changed, videos, tmp_path / "frames", tmp_path / "extract",
+                                                       Inline())
+
+
+def test_a_process_pool_and_shipped_bytes_write_the_same_frames_as_inline(tmp_path, clips):
+    videos = _videos(tmp_path, clips)
+    extract_all(PARAMS, videos, tmp_path / "inline", tmp_path / "t1", Inline())
+    pool = LocalPool(2)
+    try:
+        summary = extract_all(PARAMS, videos, tmp_path / "pool", tmp_path / "t2", pool, ship_videos=True)
+    finally:
+        pool.pool.shutdown()
+    assert summary.endswith("; local, 2 processes")
+    assert _files(tmp_path / "inline") == _files(tmp_path / "pool")
+
+
+def test_screen_measures_only_frames_it_has_not_seen(tmp_path, clips):
+    videos = _videos(tmp_path, {k: clips[k] for k in "ab"})
+    extract_all(PARAMS, videos, tmp_path / "frames", tmp_path / "extract", Inline())
+    settings, frames = ScreenParams(dedup_distance=4, min_sharpness=10), tmp_path / "extract" / "frames.parquet"
+    first = screen_all(settings, frames, videos, tmp_path / "s1", tmp_path / "cache", tmp_path / "m1.json", Inline())
+    again = screen_all(settings, frames, videos, tmp_path / "s2", tmp_path / "cache", tmp_path / "m2.json", Inline())
+    assert "0 from the cache" in first and " 0 frames measured" in again
+    assert _files(tmp_path / "s1") == _files(tmp_path / "s2")
+    videos = _videos(tmp_path, clips)
+    extract_all(PARAMS, videos, tmp_path / "frames", tmp_path / "extract", Inline())
+    added = screen_all(settings, frames, videos, tmp_path / "s3", tmp_path / "cache", tmp_path / "m3.json", Inline())
+    new_frames = len(tables.read_table(frames, tables.FRAMES).query("video_id == 'c'"))
+    assert f" {new_frames} frames measured" in added
+
+
+@pytest.mark.slow
+def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path):
+    """A real local Ray runtime with 2 CPUs: every output's hash equals the committed dvc.lock (a local run)."""
+    pytest.importorskip("ray")
+    project = tmp_path / "project"
+    for name in _tracked_files():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, project / name)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["executor"] = {"kind": "ray", "workers": 2, "address": None}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], project)
+    result = run(["dvc", "repro"], project)
+    assert "extract" in stages_run(result.stdout)
+    assert any((line.startswith("extract: ") and line.rstrip().endswith("ray, 1 node, 2 CPUs"))
+               or "ray, 1 node, 2 CPUs (" in line for line in result.stdout.splitlines() if line.startswith("extract"))
+
+    def outs(lock: Path) -> dict:
+        stages = yaml.safe_load(lock.read_text())["stages"]
+        return {(s, o["path"]): o["md5"] for s, v in stages.items() for o in v.get("outs", [])}
+
+    assert outs(project / "dvc.lock") == outs(REPO / "dvc.lock")
