@@ -33,8 +33,7 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
     # fetch records every video's sha256; a table written by hand may not.
     keys = {v.id: video_key(v.sha256 or sha256_file(v.path), params) for v in videos.itertuples(index=False)}
     todo = [v for v in videos.itertuples(index=False) if store.rows(v.id, keys[v.id]) is None]
-    tasks = [VideoTask(v.id, params, data=Path(v.path).read_bytes(), suffix=Path(v.path).suffix) if ship_videos
-             else VideoTask(v.id, params, path=v.path) for v in todo]
+    tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"") for v in todo]
     skipped: dict[str, str] = {}
     for result in executor.map(extract_video, tasks, desc="extract", unit="video"):
         if result.error:

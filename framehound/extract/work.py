@@ -22,9 +22,8 @@ from framehound.params import ExtractParams
 class VideoTask:
     video_id: str
     params: ExtractParams
-    path: str = ""          # a path the worker can read (local pool)...
-    data: bytes = b""       # ...or the file itself (remote workers)
-    suffix: str = ".mp4"
+    name: str               # the video's path on the driver, for messages
+    data: bytes = b""       # the file itself, for workers without the checkout; else ``name`` is read
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,13 @@ class VideoFrames:
 def extract_video(task: VideoTask) -> VideoFrames:
     """Frames of one video, or the reason it could not be decoded (a failure row, never a crashed job)."""
     with tempfile.TemporaryDirectory(prefix="framehound-extract-") as scratch:
-        video = Path(task.path) if task.path else Path(scratch) / f"video{task.suffix}"
-        if not task.path:
+        video = Path(scratch) / f"video{Path(task.name).suffix}" if task.data else Path(task.name)
+        if task.data:
             video.write_bytes(task.data)
         try:
             found = extract_frames(video, task.video_id, Path(scratch) / "frames", task.params)
         except FramehoundError as exc:
-            return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.video_id))
+            return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.name))
         jpegs = [Path(row.pop("path")).read_bytes() for row in found]
         shutil.rmtree(Path(scratch) / "frames")
     return VideoFrames(task.video_id, found, jpegs)

