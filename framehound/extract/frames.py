@@ -74,7 +74,8 @@ def _run(video: Path, stream: Any) -> str:
     except ffmpeg.Error as exc:
         lines = [ln for ln in (exc.stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
         errors = [ln for ln in lines if "[error]" in ln or "[fatal]" in ln] or lines
-        raise FramehoundError(f"{video}: ffmpeg could not decode it ({errors[-1] if errors else 'no output'})") from None
+        last = errors[-1] if errors else "no output"
+        raise FramehoundError(f"{video}: ffmpeg could not decode it ({last})") from None
     return (err or b"").decode("utf-8", "replace")
 
 
@@ -152,7 +153,7 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractP
         origin = times[0] if origin is None else origin
         times_ms = [round((t - origin) * 1000) for t in times[:len(images)]]
     rows: list[dict] = []
-    for image, t_ms in zip(images, times_ms):
+    for image, t_ms in zip(images, times_ms, strict=True):
         if rows and t_ms <= rows[-1]["t_ms"]:
             image.unlink()  # same millisecond as the frame before: one id, one frame
             continue
