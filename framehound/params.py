@@ -33,11 +33,17 @@ STR = (str,)
 LIST = (list,)
 BOOL = (bool,)
 EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
+EXTRACT_MODES = ("fps", "keyframes", "scenes")
 
 
-def setting(types: tuple[type, ...], check: Check | None = None, *, nullable: bool = False, doc: str = "") -> Any:
-    """A leaf of params.yaml: accepted YAML types, an optional value check, whether null is allowed."""
-    return field(metadata={"types": types, "check": check, "nullable": nullable, "doc": doc})
+def setting(types: tuple[type, ...], check: Check | None = None, *, nullable: bool = False, doc: str = "",
+            default: Any = dataclasses.MISSING) -> Any:
+    """A leaf of params.yaml: accepted YAML types, an optional value check, whether null is allowed.
+
+    ``default`` only spares code that builds a section by hand from naming a newer key;
+    params.yaml must still spell out every key.
+    """
+    return field(default=default, metadata={"types": types, "check": check, "nullable": nullable, "doc": doc})
 
 
 def _in_range(lo: float, hi: float, *, lo_open: bool = False) -> Check:
@@ -148,6 +154,10 @@ class ExtractParams:
     max_frames_per_video: int = setting(INT, _in_range(1, 10**7))
     max_side: int = setting(INT, _in_range(32, 8192))
     jpeg_qscale: int = setting(INT, _in_range(2, 31))
+    mode: str = setting(STR, _one_of(*EXTRACT_MODES), default="fps",
+                        doc="fps: every 1/fps s; keyframes: the keyframes only; scenes: one frame per scene change")
+    scene_threshold: float = setting(NUM, _in_range(0, 1, lo_open=True), default=0.3,
+                                     doc="ffmpeg's scene score a frame must exceed (scenes mode only)")
 
 
 @dataclass(frozen=True)

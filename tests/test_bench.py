@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,10 @@ def test_the_gpu_script_runs_every_step_on_cpu(jpegs: Path, model_dir: Path, tmp
     assert {k: v for k, v in exits.items() if k != "after"} == {
         "env": "0", "parity_fp16": "0", "parity_fp32": "0", "tiny": "0", "yolov3_weights": "0", "yolov3": "0"}
     assert "stage/input" in (out / "tiny.txt").read_text()
+
+
+def test_extract_modes_bench_times_every_mode_and_prints_the_ratios() -> None:
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "extract_modes.py"), "--seconds", "6", "--repeats", "1"],
+                         capture_output=True, text=True, check=True, timeout=600).stdout
+    assert re.search(r"^keyframes +[\d.]+ s  2 frames$", out, re.M)  # the keyframes at 0 and 5 s
+    assert "keyframes vs fps:" in out and "fps vs bare decode:" in out

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+from pathlib import Path
+
 import cv2
 import pandas as pd
 import pytest
@@ -11,7 +15,9 @@ from framehound.errors import FramehoundError
 from framehound.executor import Inline
 from framehound.extract.frames import extract_frames, fit_size
 from framehound.extract.run import extract_all
+from framehound.media.binaries import locate
 from framehound.params import ExtractParams
+from tests.conftest import sample_path
 
 
 def test_frames_are_sampled_at_fps_and_named_by_timestamp(tmp_path, bikes):
@@ -52,3 +58,99 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
     frames = tables.read_table(tmp_path / "extract" / "frames.parquet", tables.FRAMES)
     assert set(frames["video_id"]) == {"good"}
     assert not (tmp_path / "frames" / "broken").exists()
+
+
+# keyframes and scenes modes, on clips whose keyframes and cuts are known because they were made so.
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([locate().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def keyframes_every_2s(tmp_path_factory, bikes) -> Path:
+    """The 10 s bikes clip re-encoded with a keyframe at 0, 2, 4, 6 and 8 s and none elsewhere."""
+    clip = tmp_path_factory.mktemp("clips") / "keyframes.mp4"
+    _ffmpeg("-i", str(bikes), "-an", "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-sc_threshold", "0",
+            "-force_key_frames", "expr:gte(t,n_forced*2)", str(clip))
+    return clip
+
+
+@pytest.fixture(scope="module")
+def cuts_at_2s_and_4s(tmp_path_factory, bikes) -> Path:
+    """Three 2 s shots of real footage, none with a cut inside: Big Buck Bunny, bikes (3.2-5.2 s), carphone."""
+    clip = tmp_path_factory.mktemp("clips") / "cuts.mp4"
+    shot = "fps=25,scale=640:272,setsar=1,setpts=PTS-STARTPTS"
+    _ffmpeg("-i", str(sample_path("bigbuckbunny.mp4")), "-i", str(bikes),
+            "-i", str(sample_path("carphone_pristine.mp4")),
+            "-filter_complex", f"[0:v]trim=0:2,{shot}[a];[1:v]trim=3.2:5.2,{shot}[b];[2:v]trim=0:2,{shot}[c];"
+                               "[a][b][c]concat=n=3:v=1:a=0[v]",
+            "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(clip))
+    return clip
+
+
+def _settings(mode: str, **changes) -> ExtractParams:
+    return dataclasses.replace(ExtractParams(fps=1, max_frames_per_video=100, max_side=320, jpeg_qscale=2,
+                                             mode=mode), **changes)
+
+
+def _near(times_ms: list[int], expected_ms: list[int]) -> bool:
+    """Each time within one frame (40 ms at 25 fps) of the expected one."""
+    if len(times_ms) != len(expected_ms):
+        return False
+    return all(abs(t - e) < 40 for t, e in zip(times_ms, expected_ms, strict=True))
+
+
+def test_keyframes_mode_writes_exactly_the_keyframes_named_by_their_timestamps(tmp_path, keyframes_every_2s):
+    rows = extract_frames(keyframes_every_2s, "k", tmp_path, _settings("keyframes"))
+    assert _near([r["t_ms"] for r in rows], [0, 2000, 4000, 6000, 8000])
+    assert [r["frame_id"] for r in rows] == [f"k_{r['t_ms']}" for r in rows]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{r['frame_id']}.jpg" for r in rows)
+    assert cv2.imread(str(rows[1]["path"])).shape == (136, 320, 3)
+
+
+def test_keyframes_mode_is_capped_by_max_frames_per_video(tmp_path, keyframes_every_2s):
+    rows = extract_frames(keyframes_every_2s, "k", tmp_path, _settings("keyframes", max_frames_per_video=3))
+    assert _near([r["t_ms"] for r in rows], [0, 2000, 4000])
+
+
+def test_scenes_mode_writes_the_first_frame_and_one_frame_at_each_cut(tmp_path, cuts_at_2s_and_4s):
+    rows = extract_frames(cuts_at_2s_and_4s, "s", tmp_path, _settings("scenes"))
+    assert _near([r["t_ms"] for r in rows], [0, 2000, 4000])
+
+
+def test_a_scene_threshold_no_change_exceeds_keeps_only_the_first_frame(tmp_path, cuts_at_2s_and_4s):
+    rows = extract_frames(cuts_at_2s_and_4s, "s", tmp_path, _settings("scenes", scene_threshold=1.0))
+    assert [r["t_ms"] for r in rows] == [0]
+
+
+@pytest.mark.parametrize("mode", ["keyframes", "scenes"])
+def test_timestamps_count_from_the_video_streams_first_frame(tmp_path, keyframes_every_2s, mode):
+    """The file starts with its audio; the video 0.5 s later (ffmpeg's timeline shows 500, 2500, ...)."""
+    clip = tmp_path / "late_video.mp4"
+    _ffmpeg("-itsoffset", "0.5", "-i", str(keyframes_every_2s), "-f", "lavfi", "-i", "sine=duration=10.5",
+            "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(clip))
+    late = extract_frames(clip, "v", tmp_path / "late", _settings(mode))
+    on_time = extract_frames(keyframes_every_2s, "v", tmp_path / "on_time", _settings(mode))
+    assert late[0]["t_ms"] == 0
+    assert [r["t_ms"] for r in late] == [r["t_ms"] for r in on_time]
+
+
+@pytest.mark.parametrize("mode", ["fps", "keyframes", "scenes"])
+def test_every_mode_gives_unique_increasing_ids_and_the_same_bytes_every_run(tmp_path, mode, bikes):
+    first, second = (extract_frames(bikes, "b", tmp_path / run, _settings(mode)) for run in ("one", "two"))
+    times = [r["t_ms"] for r in first]
+    assert len(first) > 1 and times == sorted(set(times))
+    assert [{**r, "path": r["path"].name} for r in first] == [{**r, "path": r["path"].name} for r in second]
+    assert all(r["path"].read_bytes() == s["path"].read_bytes() for r, s in zip(first, second, strict=True))
+
+
+def test_frames_on_the_same_millisecond_keep_the_first_only(tmp_path):
+    """20 keyframes 0.5 ms apart: 0, 0.5, 1.0 ... 9.5 ms round to 11 distinct milliseconds."""
+    clip = tmp_path / "fast.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=rate=2000:size=64x64:duration=0.01", "-c:v", "libx264", "-g", "1",
+            "-video_track_timescale", "100000", str(clip))
+    rows = extract_frames(clip, "f", tmp_path / "all", _settings("keyframes"))
+    assert [r["t_ms"] for r in rows] == sorted({round(i / 2) for i in range(20)})
+    assert len(list((tmp_path / "all").iterdir())) == len(rows)
+    alone = extract_frames(clip, "f", tmp_path / "first", _settings("keyframes", max_frames_per_video=1))
+    assert rows[0]["sha256"] == alone[0]["sha256"]

@@ -61,6 +61,8 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("filter.zzz", 0.5, "filter.zzz: unknown key (expected one of classes, min_confidence,"),
         ("extract.fps", "fast", "extract.fps: must be a number"),
         ("extract.max_side", True, "extract.max_side: must be an integer"),
+        ("extract.mode", "iframes", "extract.mode: must be one of fps, keyframes, scenes, got 'iframes'"),
+        ("extract.scene_threshold", 0, "extract.scene_threshold: must be in (0, 1], got 0"),
         ("detect.half", 1, "detect.half: must be true or false"),
         ("detect.input_size", 400, "detect.input_size: must be a multiple of 32"),
         ("detect.backend", "tpu", "detect.backend: must be one of auto, opencv, opencv-cuda, torch"),
