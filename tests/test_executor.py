@@ -106,9 +106,12 @@ def test_screen_measures_only_frames_it_has_not_seen(tmp_path, clips):
 
 
 @pytest.mark.slow
-def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path):
+def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path, monkeypatch):
     """A real local Ray runtime with 2 CPUs: every output's hash equals the committed dvc.lock (a local run)."""
     pytest.importorskip("ray")
+    # A single-node runtime: keep Ray on loopback (it would otherwise use the machine's outward address).
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     project = tmp_path / "project"
     for name in _tracked_files():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
