@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from framehound.detect.run import detect_all
+from framehound.executor import RayCluster
 from framehound.layout import paths
 from framehound.model.install import model_dir
 from framehound.params import Params
@@ -10,8 +11,9 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    return detect_all(params.detect, model_dir(Path("."), params),
-                      Path(paths.screen_frames), Path(paths.detect), Path(paths.detect_cache))
+    cluster = RayCluster(params.executor.address, params.executor.workers) if params.executor.kind == "ray" else None
+    return detect_all(params.detect, model_dir(Path("."), params), Path(paths.screen_frames), Path(paths.detect),
+                      Path(paths.detect_cache), cluster)
 
 
 if __name__ == "__main__":

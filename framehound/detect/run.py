@@ -31,7 +31,9 @@ from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
 from framehound.detect.detector import Detector, network_input
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
+from framehound.detect.remote import detect_on_actors, start_actors
 from framehound.errors import FramehoundError
+from framehound.executor import RayCluster
 from framehound.params import DetectParams
 from framehound.progress import progress
 
@@ -184,22 +186,35 @@ def detect_frames(frames: pd.DataFrame, detector: Detector, names: list[str], co
 
 
 def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_dir: Path,
-               cache_dir: Path) -> str:
-    """Run detection over all frames; write detections.parquet, failures.csv and the cache."""
+               cache_dir: Path, cluster: RayCluster | None = None) -> str:
+    """Run detection over all frames; write detections.parquet, failures.csv and the cache.
+
+    With a Ray ``cluster``, the frames not in the cache are detected on its
+    actor pool first, each batch committed as a checkpoint part; the local
+    pass below then finds them cached, so both paths write the same outputs.
+    """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     backend, why = choose_backend(params.backend)
+    actors, remote = start_actors(cluster.ray, model_dir, params) if cluster else ([], "")
     detector = build_detector(backend, model_dir, params)
-    log.info("backend=%s (%s)", detector.name, why)
+    log.info("backend=%s (%s)", remote or detector.name, f"on {cluster.where}" if cluster else why)
     # The model stage recorded the files' checksums: no need to re-read 35+ MB of weights.
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["files"]
     key = cache_key({"cfg": model["cfg"]["sha256"], "weights": model["weights"]["sha256"],
                      "input_size": params.input_size, "conf_floor": params.conf_floor,
-                     "nms_threshold": params.nms_threshold, "backend": detector.name})
+                     "nms_threshold": params.nms_threshold, "backend": remote or detector.name})
     started = time.perf_counter()
-    result = detect_frames(frames, detector, names, params.conf_floor, params.nms_threshold,
-                           load_cache(cache_dir, key),
+    cache, inferred_remotely = load_cache(cache_dir, key), 0
+    if actors:
+        todo = frames[~frames["sha256"].isin(cache["frame_sha256"])]
+        for rows in detect_on_actors(actors, todo, 8 * params.batch_size):
+            save_part(cache_dir, key, rows)
+            inferred_remotely += rows["frame_sha256"].nunique()
+        cache = load_cache(cache_dir, key)
+    result = detect_frames(frames, detector, names, params.conf_floor, params.nms_threshold, cache,
                            Checkpoint(lambda rows: save_part(cache_dir, key, rows), params.checkpoint_seconds))
+    result.inferred += inferred_remotely
     elapsed = max(time.perf_counter() - started, 1e-9)
     if len(result.failures) == len(frames):
         raise FramehoundError(f"{frames_parquet}: none of the {len(frames)} frames could be decoded")
@@ -208,7 +223,8 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
         tables.write_table(result.failures, staging / "failures.csv", tables.FAILURES)
     save_cache(cache_dir, key, result.cache)
     done = len(frames) - len(result.failures)
-    speed = (f"{result.inferred / elapsed:.1f} frames/s (network busy {result.network_s / elapsed:.0%}), "
-             if result.inferred else "")
+    busy = "" if cluster else f" (network busy {result.network_s / elapsed:.0%})"
+    speed = f"{result.inferred / elapsed:.1f} frames/s{busy}, " if result.inferred else ""
     return (f"{done} frames ({result.inferred} inferred, {done - result.inferred} cached), "
-            f"{len(result.detections)} boxes, {speed}backend={detector.name}")
+            f"{len(result.detections)} boxes, {speed}backend={remote or detector.name}"
+            + (f"; {cluster.where}" if cluster else ""))
