@@ -7,6 +7,7 @@ real Ray runtime (2 CPUs) running the whole pipeline through `dvc repro`.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,7 +108,10 @@ def test_screen_measures_only_frames_it_has_not_seen(tmp_path, clips):
 
 @pytest.mark.slow
 def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path, monkeypatch):
-    """A real local Ray runtime with 2 CPUs: every output's hash equals the committed dvc.lock (a local run)."""
+    """A real local Ray runtime with 2 CPUs: every output's hash equals the committed dvc.lock (a local run).
+
+    extract and screen run as Ray tasks, detect on a Ray actor pool.
+    """
     pytest.importorskip("ray")
     # A single-node runtime: keep Ray on loopback (it would otherwise use the machine's outward address).
     monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -122,8 +126,9 @@ def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path, 
     run(["git", "init", "-q"], project)
     result = run(["dvc", "repro"], project)
     assert "extract" in stages_run(result.stdout)
-    assert any((line.startswith("extract: ") and line.rstrip().endswith("ray, 1 node, 2 CPUs"))
-               or "ray, 1 node, 2 CPUs (" in line for line in result.stdout.splitlines() if line.startswith("extract"))
+    for stage in ("extract", "screen", "detect"):  # tasks for extract and screen, an actor pool for detect
+        assert re.search(rf"^{stage}: .*; ray, 1 node, 2 CPUs \(", result.stdout, re.MULTILINE), stage
+    assert re.search(r"^detect: 48 frames \(48 inferred, 0 cached\)", result.stdout, re.MULTILINE)
 
     def outs(lock: Path) -> dict:
         stages = yaml.safe_load(lock.read_text())["stages"]
