@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from framehound.executor import RayCluster
 from framehound.fetch.run import fetch_videos
 from framehound.layout import paths
 from framehound.params import Params
@@ -9,7 +10,8 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    return fetch_videos(params.fetch, Path(paths.videos), Path(paths.fetch))
+    cluster = RayCluster(params.executor.address, params.executor.workers) if params.executor.kind == "ray" else None
+    return fetch_videos(params.fetch, Path(paths.videos), Path(paths.fetch), cluster)
 
 
 if __name__ == "__main__":

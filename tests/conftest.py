@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,26 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 
+@dataclass
+class InFlight:
+    """When each complete ``/slow/`` response was sent: a client that hung up early (a probe) is not a download."""
+
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+    def add(self, began: float, ended: float) -> None:
+        self.spans.append((began, ended))
+
+    @property
+    def most(self) -> int:
+        """The most downloads that were being sent at the same moment."""
+        edges = sorted([(b, 1) for b, _ in self.spans] + [(e, -1) for _, e in self.spans])
+        now = most = 0
+        for _, step in edges:
+            now += step
+            most = max(most, now)
+        return most
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Static files plus a request log.
 
@@ -69,6 +90,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     requests: list[tuple[str, str]]
     slow: threading.Event
+    busy: InFlight
 
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
@@ -77,11 +99,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.requests.append(("GET", self.path))
         if self.path.startswith("/slow/"):
             data = self._start_mp4("/slow/")
+            began = time.monotonic()
             for start in range(0, len(data), 16384):
+                if start and self.slow.is_set():
+                    time.sleep(0.5)
                 self.wfile.write(data[start:start + 16384])
                 self.wfile.flush()
-                if self.slow.is_set():
-                    time.sleep(0.5)
+            self.busy.add(began, time.monotonic())
             return
         if self.path.startswith("/drop/"):
             data = self._start_mp4("/drop/")
@@ -131,7 +155,8 @@ class LoopbackServer:
         self.root = root
         self.requests: list[tuple[str, str]] = []
         self.slow = threading.Event()
-        handler = type("Handler", (_Handler,), {"requests": self.requests, "slow": self.slow})
+        self.busy = InFlight()
+        handler = type("Handler", (_Handler,), {"requests": self.requests, "slow": self.slow, "busy": self.busy})
         self.httpd = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

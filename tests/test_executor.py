@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +137,32 @@ def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path, 
         return {(s, o["path"]): o["md5"] for s, v in stages.items() for o in v.get("outs", [])}
 
     assert outs(project / "dvc.lock") == outs(REPO / "dvc.lock")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("per_site", [1, 2])
+def test_ray_downloads_hold_the_cluster_to_the_per_site_cap(tmp_path, server, monkeypatch, per_site):
+    """Four slow downloads from one site on a Ray runtime with 4 CPUs: never more at once than fetch.concurrency."""
+    pytest.importorskip("ray")
+    server.slow.set()
+    clips = tmp_path / "www-clips"
+    short = _trimmed(server.root / "bikes.mp4", tmp_path / "short.mp4", 0)  # ~2 s to send while slow
+    for name in ("a", "b", "c", "d"):  # distinct URLs of one site
+        shutil.copyfile(short, server.root / f"{name}.mp4")
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    script = textwrap.dedent(f"""
+        from dataclasses import replace
+        from pathlib import Path
+        from framehound.executor import RayCluster
+        from framehound.fetch.run import fetch_videos
+        from tests.test_fetch import FETCH
+        sources = [{server.url!r} + f"/slow/{{n}}.mp4" for n in "abcd"]
+        print(fetch_videos(replace(FETCH, sources=sources, concurrency={per_site}), Path({str(clips / 'videos')!r}),
+                           Path({str(clips / 'fetch')!r}), RayCluster(None, 4)))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "4 videos" in done.stdout and "; ray, 1 node, 4 CPUs" in done.stdout
+    assert server.busy.most == per_site

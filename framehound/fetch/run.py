@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import shutil
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,10 @@ from yt_dlp.utils import DownloadError
 from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
+from framehound.executor import RayCluster
 from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
 from framehound.fetch.ids import local_id, safe_id
+from framehound.fetch.remote import DownloadTask, SiteGate, download_remote
 from framehound.fetch.selection import FILTERS, duration_rejection, rejection
 from framehound.fetch.sources import (
     SourceSpec,
@@ -58,15 +61,20 @@ def _now() -> str:
 
 
 class Fetcher:
-    """One fetch run: resolves sources, downloads missing videos concurrently."""
+    """One fetch run: resolves sources here, downloads missing videos concurrently (here, or on a Ray cluster)."""
 
-    def __init__(self, fetch: FetchParams, store: VideoStore) -> None:
+    def __init__(self, fetch: FetchParams, store: VideoStore, cluster: RayCluster | None = None) -> None:
         self.fetch = fetch
         self.store = store
         self.present = store.records()
         self.options = ydl_options(fetch, store.temp)
         self.pool = ThreadPoolExecutor(max_workers=fetch.concurrency)
-        self.pending: list[tuple[SourceSpec, Outcome, str, Future]] = []
+        self.cluster = cluster
+        if cluster:
+            self.remote = cluster.ray.remote(num_cpus=0, max_retries=3)(download_remote)
+            self.gate = cluster.ray.remote(SiteGate).options(max_concurrency=1000).remote(fetch.concurrency)
+            self.cookies = Path(os.path.expanduser(fetch.cookies)).read_bytes() if fetch.cookies else b""
+        self.pending: list[tuple[SourceSpec, Outcome, str, Any]] = []
         self.claimed: set[str] = set()
         self.added = 0
 
@@ -104,8 +112,12 @@ class Fetcher:
                 if video_id in self.present or video_id in self.claimed:
                     continue
                 self.claimed.add(video_id)
-                future = self.pool.submit(download, self.options, item, video_id, section)
-                self.pending.append((spec, outcome, video_id, future))
+                if self.cluster:
+                    task = DownloadTask(self.fetch, item, video_id, section, self.gate, self.cookies)
+                    self.pending.append((spec, outcome, video_id, self.remote.remote(task)))
+                else:
+                    future = self.pool.submit(download, self.options, item, video_id, section)
+                    self.pending.append((spec, outcome, video_id, future))
 
     def _copy_local(self, spec: SourceSpec, outcome: Outcome) -> None:
         try:
@@ -168,15 +180,26 @@ class Fetcher:
         self.added += 1
 
     def finish_downloads(self) -> None:
-        for spec, outcome, video_id, future in progress(self.pending, desc="fetch", unit="video"):
+        for spec, outcome, video_id, pending in progress(self.pending, desc="fetch", unit="video"):
             try:
-                media, info = future.result()
+                media, info = self._result(pending)
             except DownloadError as exc:
                 outcome.ids.remove(video_id)
                 outcome.failures.append({"source": spec.entry, "target": video_id, "reason": reason(exc)})
                 continue
             self._commit(spec, outcome, video_id, media, info)
         self.pool.shutdown()
+
+    def _result(self, pending: Any) -> tuple[Path, dict[str, Any]]:
+        """A finished download as a file in the store's temp folder (a remote one's bytes are written there)."""
+        if not self.cluster:
+            return pending.result()
+        done = self.cluster.ray.get(pending)
+        if done.error:
+            raise DownloadError(done.error)
+        media = self.store.temp / f"{done.video_id}{done.suffix}"
+        media.write_bytes(done.data)
+        return media, done.info
 
 
 def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: dict, root: Path) -> pd.DataFrame:
@@ -202,7 +225,7 @@ def _redact(text: str, fetch: FetchParams) -> str:
     return text
 
 
-def fetch_videos(fetch: FetchParams, videos_dir: Path, tables_dir: Path) -> str:
+def fetch_videos(fetch: FetchParams, videos_dir: Path, tables_dir: Path, cluster: RayCluster | None = None) -> str:
     """Bring ``videos_dir`` in step with the sources; write videos.csv, failures.csv, rejected.csv.
 
     Fails (after keeping whatever was downloaded, for the next run) when fewer
@@ -212,7 +235,7 @@ def fetch_videos(fetch: FetchParams, videos_dir: Path, tables_dir: Path) -> str:
     specs = [parse_spec(raw) for raw in fetch.sources]
     store = VideoStore(videos_dir)
     store.clean()
-    fetcher = Fetcher(fetch, store)
+    fetcher = Fetcher(fetch, store, cluster)
     outcomes: dict[str, Outcome] = {}
     filters = {name: getattr(fetch, name) for name in FILTERS}
     for spec in progress(specs, desc="resolve", unit="source"):
@@ -252,4 +275,4 @@ def fetch_videos(fetch: FetchParams, videos_dir: Path, tables_dir: Path) -> str:
     rules = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items())) or "none"
     total = manifest["duration"].sum() if len(manifest) else 0
     return (f"{len(manifest)} videos ({total / 60:.1f} min; {fetcher.added} new, {len(removed)} removed), "
-            f"{len(failures)} failed, rejected by filters: {rules}")
+            f"{len(failures)} failed, rejected by filters: {rules}" + (f"; {cluster.where}" if cluster else ""))
