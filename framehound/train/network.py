@@ -17,8 +17,15 @@ import torch
 from torch import nn
 
 from framehound.darknet.cfg import Section, parse_cfg, render_cfg
-from framehound.darknet.torch_model import (BN_EPS, ConvSpec, DarknetNet, YoloHead, activation, plan_layers,
-                                            split_weights)
+from framehound.darknet.torch_model import (
+    BN_EPS,
+    ConvSpec,
+    DarknetNet,
+    YoloHead,
+    activation,
+    plan_layers,
+    split_weights,
+)
 from framehound.errors import FramehoundError
 
 # Objectness starts near 1% (sigmoid(-4.6)): almost every cell is background.
