@@ -74,12 +74,29 @@ def learning_rate(step: int, total: int, peak: float) -> float:
     return peak * (FINAL_LR_SHARE + (1 - FINAL_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _optimizer(net: DarknetNet, lr: float) -> torch.optim.Optimizer:
-    """AdamW; no weight decay on batch-norm parameters and biases."""
-    decayed = [p for name, p in net.named_parameters() if p.ndim > 1]
-    plain = [p for name, p in net.named_parameters() if p.ndim <= 1]
-    return torch.optim.AdamW([{"params": decayed, "weight_decay": WEIGHT_DECAY},
-                              {"params": plain, "weight_decay": 0.0}], lr=lr)
+def train_step(net: DarknetNet, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+               images: np.ndarray, targets: np.ndarray, ignore: list[float]) -> tuple[float, dict[str, float]]:
+    """One optimizer step on an (N, S, S, 3) uint8 batch; autocast to fp16 when the scaler is enabled (CUDA)."""
+    device = next(net.parameters()).device
+    x = torch.from_numpy(images).to(device).permute(0, 3, 1, 2).float().mul_(1 / 255.0)
+    with torch.autocast(device.type, dtype=torch.float16, enabled=scaler.is_enabled()):
+        heads = net.head_inputs(x)
+    loss, parts = yolo_loss(heads, torch.from_numpy(targets).to(device), tuple(x.shape[-1:-3:-1]), ignore)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return float(loss.detach()), parts
+
+
+def make_optimizer(net: DarknetNet, lr: float, device: torch.device) -> tuple[torch.optim.Optimizer,
+                                                                              torch.amp.GradScaler]:
+    """AdamW (no weight decay on batch-norm parameters and biases) and a gradient scaler, enabled on CUDA."""
+    decayed = [p for p in net.parameters() if p.ndim > 1]
+    plain = [p for p in net.parameters() if p.ndim <= 1]
+    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": WEIGHT_DECAY},
+                                   {"params": plain, "weight_decay": 0.0}], lr=lr)
+    return optimizer, torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
 
 
 def evaluate(net: DarknetNet, samples: list[Sample], classes: list[str], size: int, device: torch.device) -> dict:
@@ -108,11 +125,9 @@ def fit(params: TrainParams, base_model: Path, dataset: Path,
     log.info("val mAP@0.5 before training: %s", before["map50"])
     steps_per_epoch = max(1, len(train) // params.batch_size + (len(train) % params.batch_size > 1))
     total = steps_per_epoch * params.epochs
-    optimizer = _optimizer(net, params.learning_rate)
-    amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    optimizer, scaler = make_optimizer(net, params.learning_rate, device)
     result = Trained(net, cfg, classes, {"train": len(train), "val": len(val)}, before, before)
-    step = 0
+    step, lr = 0, params.learning_rate
     for epoch in range(1, params.epochs + 1):
         net.train()
         sums = {"loss": 0.0, "box": 0.0, "obj": 0.0, "cls": 0.0}
@@ -121,19 +136,11 @@ def fit(params: TrainParams, base_model: Path, dataset: Path,
             lr = learning_rate(step, total, params.learning_rate)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x = torch.from_numpy(images).to(device).permute(0, 3, 1, 2).float().mul_(1 / 255.0)
-            t = torch.from_numpy(targets).to(device)
-            with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
-                heads = net.head_inputs(x)
-            loss, parts = yolo_loss(heads, t, (size, size), ignore)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+            loss, parts = train_step(net, optimizer, scaler, images, targets, ignore)
             step += 1
             count += 1
             result.seen += len(images)
-            sums["loss"] += float(loss.detach())
+            sums["loss"] += loss
             for name, value in parts.items():
                 sums[name] += value
         scores = evaluate(net, val, classes, size, device)
