@@ -33,10 +33,14 @@ class paths:
     dataset = "data/dataset"
     attribution = "data/dataset/attribution.csv"
     report = "data/report"
+    train = "data/train"
+    train_model = "data/train/model"
     metrics_screen = "metrics/screen.json"
     metrics_filter = "metrics/filter.json"
     metrics_dataset = "metrics/dataset.json"
+    metrics_train = "metrics/train.json"
     plots = "plots"
+    plots_train = "plots/train.csv"
 
 
 def declared() -> dict[str, str]:

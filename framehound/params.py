@@ -207,6 +207,18 @@ class SplitParams:
 
 
 @dataclass(frozen=True)
+class TrainParams:
+    """Fine-tuning the model on the dataset (the train stage). ``epochs: 0`` skips it: training is opt-in."""
+
+    epochs: int = setting(INT, _in_range(0, 10**4), doc="passes over the train split; 0: do not train")
+    batch_size: int = setting(INT, _in_range(2, 1024), doc="images per step (batch norm needs at least 2)")
+    image_size: int = setting(INT, _multiple_of_32, doc="square training input, frames stretched as detect does")
+    learning_rate: float = setting(NUM, _in_range(0, 1, lo_open=True), doc="AdamW peak, after warm-up")
+    seed: int = setting(INT, doc="head init, batch order, augmentations")
+    device: str = setting(STR, _one_of("auto", "cpu", "cuda"), doc="auto: cuda when PyTorch sees one")
+
+
+@dataclass(frozen=True)
 class ExecutorParams:
     """Where per-video work runs. Outputs do not depend on it, so no stage lists it as a DVC param."""
 
@@ -228,6 +240,7 @@ class Params:
     detect: DetectParams = setting((DetectParams,))
     filter: FilterParams = setting((FilterParams,))
     split: SplitParams = setting((SplitParams,))
+    train: TrainParams = setting((TrainParams,))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, as in params.yaml (for tables, JSON records and the report)."""

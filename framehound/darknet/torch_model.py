@@ -2,7 +2,8 @@
 
 It reproduces OpenCV DNN's Darknet import (with ``thresh=0``) so the torch
 backend can stand in for OpenCV where PyTorch has a GPU and OpenCV has none.
-Inference only: batch norm is folded into the convolutions at load time.
+For inference batch norm is folded into the convolutions at load time; training
+(``framehound.train``) builds the same plan with real batch norm layers.
 """
 
 from __future__ import annotations
@@ -61,19 +62,32 @@ class ConvSpec:
         """Floats in the weights file: biases (plus scales, means, variances with BN), then kernels."""
         return self.filters * (4 if self.batch_normalize else 1) + int(np.prod(self.weight_shape))
 
+    def unpack(self, floats: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None, np.ndarray]:
+        """``(bias, (scale, mean, variance) or None, kernel)``: this layer's floats in Darknet's order.
+
+        With batch norm the bias is BN's beta (shift); the kernel comes last. ``pack`` is the inverse.
+        """
+        f = self.filters
+        kernel = floats[-int(np.prod(self.weight_shape)):].reshape(self.weight_shape)
+        batch_norm = (floats[f:2 * f], floats[2 * f:3 * f], floats[3 * f:4 * f]) if self.batch_normalize else None
+        return floats[:f], batch_norm, kernel
+
+    @staticmethod
+    def pack(bias: np.ndarray, batch_norm: tuple[np.ndarray, ...] | None, kernel: np.ndarray) -> np.ndarray:
+        """float32 values in the weights file's order (inverse of ``unpack``)."""
+        parts = [bias, *(batch_norm or ()), kernel]
+        return np.concatenate([np.asarray(a, np.float32).reshape(-1) for a in parts])
+
     def load(self, floats: np.ndarray) -> nn.Sequential:
         """Conv + activation with batch norm folded into the kernel and bias (in float64, then float32)."""
-        f = self.filters
-        values = floats.astype(np.float64)
-        weight = values[-int(np.prod(self.weight_shape)):].reshape(self.weight_shape)
-        bias = values[:f]
-        if self.batch_normalize:
-            scale, mean, variance = values[f:2 * f], values[2 * f:3 * f], values[3 * f:4 * f]
+        bias, batch_norm, weight = self.unpack(floats.astype(np.float64))
+        if batch_norm is not None:
+            scale, mean, variance = batch_norm
             factor = scale / np.sqrt(variance + BN_EPS)
             weight = weight * factor[:, None, None, None]
             bias = bias - mean * factor
         # Built on the meta device: no time spent on a random init that is overwritten.
-        conv = nn.Conv2d(self.in_channels, f, self.size, self.stride, self.padding, groups=self.groups,
+        conv = nn.Conv2d(self.in_channels, self.filters, self.size, self.stride, self.padding, groups=self.groups,
                          device="meta")
         conv.weight = nn.Parameter(torch.from_numpy(weight.astype(np.float32)), requires_grad=False)
         conv.bias = nn.Parameter(torch.from_numpy(bias.astype(np.float32)), requires_grad=False)
@@ -157,22 +171,29 @@ class DarknetNet(nn.Module):
         # Only outputs that a route or shortcut reads later are kept alive.
         self.keep = frozenset(i for layer in layers for i in getattr(layer, "sources", ()))
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def head_inputs(self, image: torch.Tensor) -> list[tuple[YoloHead, torch.Tensor]]:
+        """Each [yolo] layer with the raw tensor it decodes, (N, anchors × (5 + classes), rows, cols).
+
+        What training computes its loss on; ``forward`` decodes them.
+        """
         x = image
         saved: dict[int, torch.Tensor] = {}
-        heads: list[torch.Tensor] = []
+        heads: list[tuple[YoloHead, torch.Tensor]] = []
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Route):
                 x = layer(saved)
             elif isinstance(layer, Shortcut):
                 x = layer(x, saved)
             elif isinstance(layer, YoloHead):
-                heads.append(layer(x, image.shape[-1], image.shape[-2]))
+                heads.append((layer, x))
             else:
                 x = layer(x)
             if i in self.keep:
                 saved[i] = x
-        return torch.cat(heads, dim=1)
+        return heads
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.cat([head(x, image.shape[-1], image.shape[-2]) for head, x in self.head_inputs(image)], dim=1)
 
 
 def _ints(value: str) -> list[int]:
@@ -262,26 +283,34 @@ def read_weights(weights: bytes | np.ndarray | Path) -> np.ndarray:
     return body.view(np.float32)
 
 
-def build_darknet(cfg_text: str, weights: bytes | np.ndarray | Path) -> DarknetNet:
-    """The network described by ``cfg_text`` with the parameters in ``weights``, in eval mode.
+def split_weights(planned: list[nn.Module | ConvSpec],
+                  weights: bytes | np.ndarray | Path) -> list[np.ndarray | None]:
+    """Per planned layer its slice of the weights file (None for layers without parameters).
 
     The file must hold exactly the floats the cfg needs: a mismatch means a
     truncated download or weights for another cfg, which would otherwise load
     as garbage.
     """
-    planned = plan_layers(parse_cfg(cfg_text))
     floats = read_weights(weights)
     needed = sum(layer.param_count for layer in planned if isinstance(layer, ConvSpec))
     if floats.size != needed:
         problem = "truncated" if floats.size < needed else "longer than the cfg describes"
         raise FramehoundError(f"weights: file is {problem}: {floats.size} float32 parameters after the header, "
                               f"the cfg needs {needed} (incomplete download, or weights for another cfg?)")
-    layers: list[nn.Module] = []
+    slices: list[np.ndarray | None] = []
     offset = 0
     for layer in planned:
         if isinstance(layer, ConvSpec):
-            layers.append(layer.load(floats[offset:offset + layer.param_count]))
+            slices.append(floats[offset:offset + layer.param_count])
             offset += layer.param_count
         else:
-            layers.append(layer)
+            slices.append(None)
+    return slices
+
+
+def build_darknet(cfg_text: str, weights: bytes | np.ndarray | Path) -> DarknetNet:
+    """The network described by ``cfg_text`` with the parameters in ``weights``, in eval mode, BN folded."""
+    planned = plan_layers(parse_cfg(cfg_text))
+    layers = [layer.load(floats) if isinstance(layer, ConvSpec) else layer
+              for layer, floats in zip(planned, split_weights(planned, weights), strict=True)]
     return DarknetNet(layers).eval()
