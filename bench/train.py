@@ -13,20 +13,17 @@ The best of --repeats timings counts (these machines are shared and noisy).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from framehound.darknet.cfg import parse_cfg  # noqa: E402
-from framehound.train.loop import make_optimizer, resolve_device, train_step  # noqa: E402
-from framehound.train.loss import ignore_thresholds  # noqa: E402
-from framehound.train.network import build_trainable  # noqa: E402
+from framehound.darknet.cfg import parse_cfg
+from framehound.layout import paths
+from framehound.train.loop import make_optimizer, resolve_device, train_step
+from framehound.train.loss import ignore_thresholds
+from framehound.train.network import build_trainable
 
 
 def random_batch(rng: np.random.Generator, batch: int, size: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +39,7 @@ def random_batch(rng: np.random.Generator, batch: int, size: int, classes: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "yolov3-tiny")
+    parser.add_argument("--model", type=Path, default=Path(paths.models) / "yolov3-tiny")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--size", type=int, default=416)
     parser.add_argument("--batch-size", type=int, default=8)
