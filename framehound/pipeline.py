@@ -32,14 +32,16 @@ def _interpolate(text: str, params: Params) -> str:
     return VAR.sub(value, text)
 
 
-def stage_outputs(stage: str, params: Params, dvc_yaml: Path = Path("dvc.yaml")) -> list[tuple[Path, bool]]:
-    """(path, persist) of every output (outs, metrics, plots) of ``stage``; none without dvc.yaml or the stage."""
+def declared_outputs(params: Params, dvc_yaml: Path = Path("dvc.yaml")) -> list[tuple[str, Path, bool]]:
+    """(stage, path, persist) of every output (outs, metrics, plots) of every stage; none without dvc.yaml."""
     if not dvc_yaml.is_file():
         return []
     stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
     outputs = []
-    spec = stages.get(stage) or {}
-    for entry in [*spec.get("outs", []), *spec.get("metrics", []), *spec.get("plots", [])]:
-        path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
-        outputs.append((dvc_yaml.parent / _interpolate(path, params), bool((options or {}).get("persist"))))
+    for stage, spec in stages.items():
+        for entry in [*spec.get("outs", []), *spec.get("metrics", []), *spec.get("plots", [])]:
+            path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
+            outputs.append((stage, dvc_yaml.parent / _interpolate(path, params),
+                            bool((options or {}).get("persist"))))
     return outputs
+

@@ -11,7 +11,7 @@ from framehound import params as params_module
 from framehound.atomic import remove_debris
 from framehound.errors import FramehoundError
 from framehound.params import Params
-from framehound.pipeline import stage_outputs
+from framehound.pipeline import declared_outputs
 
 log = logging.getLogger("framehound")
 
@@ -28,7 +28,10 @@ def run_stage(name: str, body: Callable[[Params], str]) -> None:
     started = time.perf_counter()
     try:
         params = params_module.load()
-        removed = sum(remove_debris(path, inside=persist) for path, persist in stage_outputs(name, params))
+        # Beside every declared output (DVC may restore a killed stage's outputs from its run-cache
+        # without running it, so its litter would stay); inside only this stage's persistent ones.
+        removed = sum(remove_debris(path, inside=persist and owner == name)
+                      for owner, path, persist in declared_outputs(params))
         if removed:
             log.info("removed %d leftover(s) of an interrupted run", removed)
         summary = body(params)

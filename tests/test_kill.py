@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from framehound.params import load
-from framehound.pipeline import stage_outputs
+from framehound.pipeline import declared_outputs
 from tests.conftest import run
 from tests.test_pipeline import _tracked_files, stages_run
 
@@ -40,8 +40,7 @@ def debris(project: Path) -> list[str]:
 def cached_debris(project: Path) -> list[str]:
     """Debris inside a declared output: what DVC would hash, cache and push."""
     params = load(project / "params.yaml")
-    outputs = [path for stage in ["model", "check", *STAGES]
-               for path, _ in stage_outputs(stage, params, project / "dvc.yaml")]
+    outputs = [path for _, path, _ in declared_outputs(params, project / "dvc.yaml")]
     return [name for name in debris(project) if any((project / name).is_relative_to(out) for out in outputs)]
 
 

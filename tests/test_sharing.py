@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from framehound.params import load
-from framehound.pipeline import stage_outputs
+from framehound.pipeline import declared_outputs
 from tests.conftest import REPO
 
 DATASET = Path("data/dataset")
@@ -145,7 +145,8 @@ def test_a_fresh_clone_pulls_every_output_of_detect_including_its_cache(sh, tmp_
     The detection cache is a ``persist: true`` output that DVC caches and pushes like
     any other, so after ``dvc pull`` a fresh clone is up to date and detect does not re-run.
     """
-    declared = stage_outputs("detect", load(REPO / "params.yaml"), REPO / "dvc.yaml")
+    every = declared_outputs(load(REPO / "params.yaml"), REPO / "dvc.yaml")
+    declared = [(path, persist) for stage, path, persist in every if stage == "detect"]
     paths = [str(path.relative_to(REPO)) for path, _ in declared]
     outs = [{path: {"persist": True}} if persist else path for path, (_, persist) in zip(paths, declared, strict=True)]
     assert "data/detect-cache" in paths
