@@ -74,7 +74,8 @@ def _sha256(value: Any) -> str | None:
     return None if re.fullmatch(r"[0-9a-f]{64}", value) else f"must be 64 lowercase hex digits, got {value!r}"
 
 
-def _folder_name(value: Any) -> str | None:
+def folder_name(value: Any) -> str | None:
+    """The problem with ``value`` as a folder name of its own (a model's, a preset's), or None."""
     return None if re.fullmatch(r"[A-Za-z0-9._-]+", value) else f"must be a plain folder name, got {value!r}"
 
 
@@ -86,6 +87,10 @@ def _non_empty_unique_strings(value: Any) -> str | None:
     if len(set(value)) != len(value):
         return "entries must be unique"
     return None
+
+
+def _unique_strings(value: Any) -> str | None:
+    return _non_empty_unique_strings(value) if value else None
 
 
 def _sources(value: Any) -> str | None:
@@ -121,7 +126,7 @@ class ModelFile:
 
 @dataclass(frozen=True)
 class ModelParams:
-    name: str = setting(STR, _folder_name)
+    name: str = setting(STR, folder_name)
     cfg: ModelFile = setting((ModelFile,))
     weights: ModelFile = setting((ModelFile,))
     names: ModelFile = setting((ModelFile,))
@@ -179,7 +184,7 @@ class DetectParams:
 
 @dataclass(frozen=True)
 class FilterParams:
-    classes: list[str] = setting(LIST, _non_empty_unique_strings)
+    classes: list[str] = setting(LIST, _non_empty_unique_strings, doc="classes the model detects, by its names")
     min_confidence: float = setting(NUM, _in_range(0, 1))
     min_box_area: float = setting(NUM, _in_range(0, 1))
     max_box_area: float = setting(NUM, _in_range(0, 1, lo_open=True))
@@ -188,6 +193,18 @@ class FilterParams:
     negatives_ratio: float = setting(NUM, _in_range(0, 10))
     negative_max_confidence: float = setting(NUM, _in_range(0, 1))
     seed: int = setting(INT)
+    new_classes: list[str] = setting(LIST, _unique_strings, default=(),
+                                     doc="classes the model may not know: people draw them in review")
+
+    def __post_init__(self) -> None:
+        both = [c for c in self.new_classes if c in self.classes]
+        if both:
+            raise FramehoundError(f"filter.new_classes: {both[0]!r} is also in filter.classes (list it once)")
+
+    @property
+    def dataset_classes(self) -> list[str]:
+        """The dataset's classes in index order: filter.classes, then filter.new_classes."""
+        return [*self.classes, *self.new_classes]
 
 
 @dataclass(frozen=True)

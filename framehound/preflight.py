@@ -2,10 +2,11 @@
 
 ``params.validate`` judges the file's shape alone; these need a stage's
 knowledge or the disk: each source must be one fetch understands, local
-sources and URL lists must be readable, and ``filter.classes`` must be names
-the installed model knows. The ``check`` stage and ``framehound check`` run them,
-so a bad path or class stops ``dvc repro`` before fetch deletes a video or
-detect spends an hour.
+sources and URL lists must be readable, ``filter.classes`` must be names
+the installed model knows and ``filter.new_classes`` no near miss of one.
+The ``check`` stage and ``framehound check`` run them, so a bad path or
+class stops ``dvc repro`` before fetch deletes a video or detect spends an
+hour.
 """
 
 from __future__ import annotations
@@ -31,5 +32,6 @@ def check(params: Params, root: Path) -> str:
     wanted = params.model.names
     if installed["uri"] != wanted.uri or wanted.sha256 not in (None, installed["sha256"]):
         return f"filter.classes not checked: {names} is not the .names params.yaml names (the model stage replaces it)"
-    class_indices(params.filter.classes, read_names(names.read_text(encoding="utf-8")))
+    known = read_names(names.read_text(encoding="utf-8"))
+    class_indices(params.filter.classes, known, params.filter.new_classes)
     return ""

@@ -108,7 +108,7 @@ DETECTIONS = Table({
 LABELS = Table({
     "frame_id": "frame in frames.parquet",
     "video_id": "video of the frame",
-    "class_index": "0..k-1 in the order of filter.classes",
+    "class_index": "0..k-1 in the order of filter.classes, then filter.new_classes",
     "class_name": "name of the class",
     "confidence": "detector confidence",
     "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",

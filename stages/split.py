@@ -9,7 +9,7 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    return split_all(params.split, params.filter.classes, Path(paths.filter), Path(paths.videos_table),
+    return split_all(params.split, params.filter.dataset_classes, Path(paths.filter), Path(paths.videos_table),
                      Path(paths.groups), Path(paths.dataset), Path(paths.metrics_dataset), Path(paths.plots),
                      (Path(paths.metrics_screen), Path(paths.metrics_filter)))
 

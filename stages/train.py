@@ -10,7 +10,7 @@ from framehound.train.run import train_all
 
 
 def main(params: Params) -> str:
-    return train_all(params.train, params.filter.classes, model_dir(Path("."), params), Path(paths.dataset),
+    return train_all(params.train, params.filter.dataset_classes, model_dir(Path("."), params), Path(paths.dataset),
                      Path(paths.train), Path(paths.metrics_train), Path(paths.plots_train))
 
 

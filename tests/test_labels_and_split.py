@@ -14,7 +14,7 @@ def test_classes_are_renumbered_in_the_order_given():
 
 
 def test_an_unknown_class_lists_the_valid_ones():
-    with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'dgo'; the model knows: person, dog"):
+    with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'dgo' \(did you mean 'dog'\?"):
         class_indices(["dgo"], ["person", "dog"])
 
 

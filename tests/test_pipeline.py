@@ -112,7 +112,7 @@ def test_changing_min_confidence_reruns_only_filter_split_and_report(project, fi
 @pytest.mark.parametrize(
     ("path", "value", "stage", "message"),
     [
-        ("filter.classes", ["dgo"], "filter", "filter.classes: unknown class 'dgo'; the model knows: person,"),
+        ("filter.classes", ["dgo"], "filter", "filter.classes: unknown class 'dgo' (did you mean 'dog'?"),
         ("split.val", 0.5, "model", "split.train + split.val + split.test: must sum to 1, got 1.3"),
     ],
 )
@@ -175,7 +175,7 @@ def _edit_params(project: Path, edit) -> str:
     (lambda p: p["fetch"].update(sources=["missing.txt"]),
      "error: check: fetch.sources: [0] 'missing.txt': cannot read the URL list (No such file or directory)"),
     (lambda p: p["filter"].update(classes=["person", "unicorn"]),
-     "error: check: filter.classes: unknown class 'unicorn'; the model knows: person,"),
+     "error: check: filter.classes: unknown class 'unicorn' (a class the model does not know"),
 ])
 def test_bad_params_stop_repro_before_any_stage_touches_its_outputs(project, first_repro, edit, message):
     before = {name: _digests(project / name) for name in ("data/videos", "data/dataset", "data/frames")}
@@ -201,5 +201,5 @@ def test_framehound_check_catches_what_the_stages_catch(project, first_repro):
     finally:
         (project / "params.yaml").write_text(original)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: filter.classes: unknown class 'unicorn'; the model knows: person,")
+    assert result.stderr.startswith("error: filter.classes: unknown class 'unicorn' (a class the model does not know")
     assert run(["framehound", "check"], project).stdout == "params.yaml: ok\n"

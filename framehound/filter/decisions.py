@@ -3,7 +3,7 @@
 Applied after the automatic rules, so changing a threshold never undoes review
 work: a rejected frame stays out; an accepted or edited frame stays in with
 exactly the boxes the person left (none: a confirmed background image). Boxes
-of classes not in ``filter.classes`` stay in the log but not in the labels.
+of classes not in ``filter.classes`` or ``filter.new_classes`` stay in the log but not in the labels.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ rule that rejects it, so the metrics say exactly what each threshold costs.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,18 +31,56 @@ class Selection:
         return len(self.frames) - self.labels["frame_id"].nunique()
 
 
-def class_indices(requested: list[str], names: list[str]) -> dict[str, int]:
-    """Map each requested class name to 0..k-1 in the order given.
+def _near_miss(a: str, b: str) -> bool:
+    """Is ``a`` likely a slip for ``b``? Equal but for case and separators (``Traffic_Light``), two
+    neighbours swapped (``dgo``), a plural (``cars``), or, between names of four letters or more, one
+    letter added, dropped or changed (``persn``, ``bicyle``). Short names a letter apart are often
+    different words (``bat``, ``boat``), so they pass."""
+    if _folded(a) == _folded(b) or a in (b + "s", b + "es") or b in (a + "s", a + "es"):
+        return True
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]]):
+            return True
+        return len(diff) == 1 and len(a) >= 4
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and len(long) == len(short) + 1 and any(
+        long[:i] + long[i + 1:] == short for i in range(len(long)))
 
-    An unknown name is an error that lists the valid ones, since a typo would
-    otherwise silently produce an empty dataset.
+
+def _folded(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
+def _suggestion(name: str, names: list[str]) -> str | None:
+    """The known name ``name`` is most likely a typo of."""
+    near = [n for n in names if _near_miss(name, n)]
+    close = near or difflib.get_close_matches(name, names, n=1)
+    return close[0] if close else None
+
+
+def class_indices(requested: list[str], names: list[str], new: list[str] | tuple[str, ...] = ()) -> dict[str, int]:
+    """Map each dataset class (``requested``, then ``new``) to 0..k-1 in that order.
+
+    A requested name the model does not know is an error, with the known name
+    it is likely a typo of: a typo would otherwise silently produce an empty
+    dataset. A ``new`` name may be unknown to the model (people draw its
+    boxes), but not a near miss of a known name: that is a typo as likely as a
+    new class, and two classes a keystroke apart would trip reviewers too.
     """
-    unknown = [c for c in requested if c not in names]
-    if unknown:
-        raise FramehoundError(
-            f"filter.classes: unknown class {unknown[0]!r}; the model knows: {', '.join(names)}"
-        )
-    return {name: index for index, name in enumerate(requested)}
+    for name in requested:
+        if name not in names:
+            new = "a class the model does not know goes in filter.new_classes"
+            guess = _suggestion(name, names)
+            raise FramehoundError(f"filter.classes: unknown class {name!r} (did you mean {guess!r}? {new})" if guess
+                                  else f"filter.classes: unknown class {name!r} ({new}); the model knows: "
+                                  f"{', '.join(names)}")
+    for name in new:
+        near = [n for n in names if n != name and _near_miss(name, n)]
+        if near and name not in names:
+            raise FramehoundError(f"filter.new_classes: {name!r} is too close to the model's class {near[0]!r} "
+                                  f"(did you mean {near[0]!r}? a new class needs a name of its own)")
+    return {name: index for index, name in enumerate([*requested, *new])}
 
 
 def _box_rules(boxes: pd.DataFrame, params: FilterParams) -> list[tuple[str, pd.Series]]:
@@ -74,7 +113,7 @@ def _negatives(frames: pd.DataFrame, boxes: pd.DataFrame, positives: int, params
 
 def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams, names: list[str]) -> Selection:
     """Apply the box rules, then the frame rules, then add negatives."""
-    indices = class_indices(params.classes, names)
+    indices = class_indices(params.classes, names, params.new_classes)
     boxes = detections[detections["class_name"].isin(indices)].merge(
         frames[["frame_id", "video_id", "width", "height"]], on="frame_id")
     rejected: dict[str, int] = {}

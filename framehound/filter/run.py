@@ -18,11 +18,11 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
                decisions_path: Path = DECISIONS_PATH) -> str:
     """Apply the filter rules, then people's decisions; write the kept labels and frames and the counts."""
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
-    class_indices(params.classes, names)  # fail on a bad class before reading tables
+    class_indices(params.classes, names, params.new_classes)  # fail on a bad class before reading tables
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     detections = tables.read_table(detections_parquet, tables.DETECTIONS)
     selection, review = apply_decisions(select(detections, frames, params, names), frames, decisions_path,
-                                        params.classes)
+                                        params.dataset_classes)
     with atomic_path(out_dir, directory=True) as staging:
         tables.write_table(selection.labels, staging / "labels.parquet", tables.LABELS)
         tables.write_table(selection.frames, staging / "frames.parquet", tables.FRAMES)
@@ -30,7 +30,7 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
                "negatives": selection.negatives, "boxes_kept": len(selection.labels),
                "rejected": selection.rejected, "review": review}
     write_json(metrics_path, metrics)
-    per_class = selection.labels["class_name"].value_counts().reindex(params.classes, fill_value=0)
+    per_class = selection.labels["class_name"].value_counts().reindex(params.dataset_classes, fill_value=0)
     counts = ", ".join(f"{name} {count}" for name, count in per_class.items())
     return (f"kept {len(selection.frames)} of {len(frames)} frames ({selection.negatives} negatives), "
             f"{len(selection.labels)} boxes ({counts}); {review['frames_reviewed']} frames reviewed by people")

@@ -28,7 +28,7 @@ def sample_frames(labels: pd.DataFrame, name: str, seed: int) -> list[str]:
 def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: Path,
                attribution: Path, out_dir: Path) -> str:
     """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd."""
-    classes = params.filter.classes
+    classes = params.filter.dataset_classes
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     summary = summarize(tables.read_table(extract_frames, tables.FRAMES), tables.read_table(quality, tables.QUALITY),

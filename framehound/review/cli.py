@@ -79,7 +79,8 @@ def _export_ids(project: ReviewProject, unreviewed: bool, limit: int | None) -> 
 def _record(project: ReviewProject, decisions: list[Decision], unknown: int, source: Path) -> str:
     written = project.record(decisions)
     foreign = sorted({b.class_name for d in decisions for b in d.boxes} - set(project.classes))
-    note = f"; classes not in filter.classes ({', '.join(foreign)}) stay in the log only" if foreign else ""
+    note = (f"; classes not in filter.classes or filter.new_classes ({', '.join(foreign)}) stay in the log only"
+            if foreign else "")
     return (f"{source}: recorded {written} decisions in {project.decisions_path} "
             f"({len(decisions) - written} unchanged, {unknown} matched no frame){note}")
 

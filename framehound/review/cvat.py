@@ -28,7 +28,7 @@ def _px(value: float) -> str:
 
 
 def export_xml(project: ReviewProject, frame_ids: list[str], name_template: str = DEFAULT_IMAGE_NAME) -> str:
-    """The annotation file for ``frame_ids``: labels are filter.classes plus the ``reject`` tag."""
+    """The annotation file for ``frame_ids``: labels are the dataset's classes plus the ``reject`` tag."""
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
     task = ET.SubElement(ET.SubElement(root, "meta"), "task")

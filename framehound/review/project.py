@@ -5,7 +5,9 @@ filter's box rules (confidence, size, border) under the current params: what
 the automatic filter would keep. The other boxes of those classes with at
 least half the confidence threshold are *dimmed*: shown, so a person can
 promote one. Below that they are left out: detect keeps boxes down to a 0.05
-floor, and on a busy street those would bury the frame.
+floor, and on a busy street those would bury the frame. A class of
+``filter.new_classes`` the model does not know has no proposals: people draw
+its boxes.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class ReviewProject:
         names_path = model_dir(root, params) / "model.names"
         if not names_path.is_file():
             raise FramehoundError(f"{names_path}: not found; run the pipeline up to detect first (dvc repro detect)")
-        self.classes: list[str] = params.filter.classes
+        self.classes: list[str] = params.filter.dataset_classes
         self.min_confidence: float = params.filter.min_confidence
         frames = _read(root / paths.screen_frames, tables.FRAMES)
         detections = _read(root / paths.detections, tables.DETECTIONS)

@@ -69,7 +69,8 @@ def _boxes(raw: Any, classes: list[str]) -> list[Box]:
     boxes = [Box.parse(b) for b in raw]
     unknown = sorted({b.class_name for b in boxes} - set(classes))
     if unknown:
-        raise ValueError(f"unknown class {unknown[0]!r}; filter.classes: {', '.join(classes)}")
+        raise ValueError(f"unknown class {unknown[0]!r}; the dataset's classes: {', '.join(classes)} "
+                         "(a class the model does not know goes in filter.new_classes)")
     return boxes
 
 
