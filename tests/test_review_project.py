@@ -95,7 +95,7 @@ def filter_and_split(root: Path, **filter_params: object) -> dict[str, list[str]
         filter_all(params.filter, Path("models") / params.model.name, Path("data/screen/frames.parquet"),
                    Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
                    Path("reviews/decisions.jsonl"))
-        split_all(params.split, params.filter.classes, Path("data/filter"), Path("data/fetch/videos.csv"),
+        split_all(params.split, params.filter.dataset_classes, Path("data/filter"), Path("data/fetch/videos.csv"),
                   Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
     finally:
         os.chdir(cwd)
