@@ -8,6 +8,7 @@ from pathlib import Path
 
 from framehound import diff as diff_module
 from framehound import params as params_module
+from framehound import promote as promote_module
 from framehound.errors import FramehoundError
 from framehound.review import cli as review_cli
 
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         "diff", help="what changed in data/dataset/ between two git revisions or DVC experiments"))
     review_cli.add_arguments(commands.add_parser(
         "review", help="review the detector's boxes on a local web page; trade decisions with Label Studio / CVAT"))
+    promote_module.add_arguments(commands.add_parser(
+        "promote", help="freeze the trained model (data/train/model/) as a model preset: -S model=NAME uses it"))
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -32,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             diff_module.run(args)
         elif args.command == "review":
             review_cli.run(args)
+        elif args.command == "promote":
+            print(promote_module.promote(Path(args.root), args.name, args.force))
     except FramehoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

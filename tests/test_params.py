@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import FrozenInstanceError, replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -15,12 +16,13 @@ from framehound.params import ModelFile, ScreenParams, load, validate
 from tests.conftest import REPO
 
 
-def compose(overrides: list[str]) -> dict:
+def compose(overrides: list[str], conf: Path = REPO / "conf") -> dict:
+    """params.yaml as DVC composes it from ``conf`` with ``-S`` overrides."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
 
-    with initialize_config_dir(str(REPO / "conf"), version_base=None):
+    with initialize_config_dir(str(conf), version_base=None):
         cfg = hydra_compose(config_name="config", overrides=overrides)
     return OmegaConf.to_container(cfg, resolve=True)
 
