@@ -32,7 +32,8 @@ def test_committed_params_equal_the_composition_of_conf():
     assert committed == compose([])
 
 
-@pytest.mark.parametrize("overrides", [["source=youtube_dogs"], ["model=yolov3"], ["model=custom"]])
+@pytest.mark.parametrize("overrides", [["source=youtube_dogs"], ["model=yolov3"], ["model=custom"], ["model=yolov4"],
+                                       ["model=yolov4-tiny"], ["model=yolov7-tiny"]])
 def test_every_preset_composes_into_valid_params(overrides):
     validate(compose(overrides))
 

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.torch_model import ConvSpec, build_darknet, plan_layers
+from framehound.darknet.random_weights import random_weights
+from framehound.darknet.torch_model import build_darknet
 from framehound.detect.detector import network_input
 from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
@@ -245,23 +245,10 @@ scale_x_y=1.1
 """
 
 
-def _random_weights(cfg: str, rng: np.random.Generator) -> bytes:
-    """A Darknet 0.2 weights file for ``cfg`` with plausible values (positive BN variances)."""
-    parts = [np.array([0, 2, 0], np.int32).tobytes(), np.array([0], np.int64).tobytes()]
-    for conv in (layer for layer in plan_layers(parse_cfg(cfg)) if isinstance(layer, ConvSpec)):
-        n = conv.filters
-        fan_in = np.prod(conv.weight_shape[1:])
-        biases, kernel = rng.normal(0, 0.1, n), rng.normal(0, 1 / np.sqrt(fan_in), conv.weight_shape)
-        scales_means_variances = [rng.uniform(0.5, 1.5, n), rng.normal(0, 0.1, n), rng.uniform(0.5, 1.5, n)]
-        arrays = [biases, *scales_means_variances, kernel] if conv.batch_normalize else [biases, kernel]
-        parts += [a.astype(np.float32).tobytes() for a in arrays]
-    return b"".join(parts)
-
-
 def test_every_supported_layer_matches_opencv(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     (tmp_path / "model.cfg").write_text(SYNTHETIC_CFG)
-    (tmp_path / "model.weights").write_bytes(_random_weights(SYNTHETIC_CFG, rng))
+    (tmp_path / "model.weights").write_bytes(random_weights(SYNTHETIC_CFG, rng))
     batch = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     ours = TorchDetector(tmp_path, 64, device="cpu").infer(batch)
     theirs = OpenCVDetector(tmp_path, 64).infer(batch)

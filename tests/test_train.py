@@ -80,19 +80,30 @@ def test_the_head_is_resized_and_fresh_and_the_rest_pretrained(model_dir: Path) 
     assert first.bn is not None and not torch.all(first.bn.running_var == 1)
 
 
-def test_a_perfect_prediction_costs_less_than_a_wrong_one() -> None:
-    """The loss points the right way: at the assigned anchor and cell, the target's logits beat their negation."""
-    head = YoloHead([(40.0, 40.0), (80.0, 80.0)], 2, 1.0)
+@pytest.mark.parametrize("new_coords", [False, True])
+def test_a_perfect_prediction_costs_less_than_a_wrong_one(new_coords: bool) -> None:
+    """The loss points the right way: at the assigned anchor and cell, the target's logits beat their negation.
+
+    A new_coords head (YOLOv7-tiny) reads its conv's logistic output: the same logits, squashed.
+    """
+    head = YoloHead([(40.0, 40.0), (80.0, 80.0)], 2, 1.0, new_coords)
+    convert = torch.sigmoid if new_coords else (lambda t: t)
     targets = torch.tensor([[0, 1, 0.3, 0.6, 0.25, 0.25]])  # image 0, class 1, a 40 px box on 160 px: anchor 0
     raw = torch.full((1, 2, 7, 4, 4), -8.0)
     raw[0, 0, :, 2, 1] = torch.tensor([0.0, 0.0, 0.0, 0.0, 8.0, -8.0, 8.0])  # cell (row 2, col 1), centred
-    good, good_parts = yolo_loss([(head, raw.view(1, 14, 4, 4))], targets, (160, 160), [0.7])
+    good, good_parts = yolo_loss([(head, convert(raw).view(1, 14, 4, 4))], targets, (160, 160), [0.7])
     wrong = raw.clone()
     wrong[0, 0, 4:, 2, 1] *= -1  # objectness and class logits flipped
-    bad, bad_parts = yolo_loss([(head, wrong.view(1, 14, 4, 4))], targets, (160, 160), [0.7])
+    bad, bad_parts = yolo_loss([(head, convert(wrong).view(1, 14, 4, 4))], targets, (160, 160), [0.7])
     assert good < bad
     assert good_parts["obj"] < 0.05 and good_parts["cls"] < 0.01
     assert bad_parts["obj"] > 7 and bad_parts["cls"] > 7
+    bigger = raw.clone()
+    bigger[0, 0, 2:4, 2, 1] = 1.0  # a box too large: the size term is the squared log of how much, as decoded
+    _, bigger_parts = yolo_loss([(head, convert(bigger).view(1, 14, 4, 4))], targets, (160, 160), [0.7])
+    decoded_w = head(convert(bigger).view(1, 14, 4, 4), 160, 160)[0, (2 * 4 + 1) * 2, 2]
+    expected = (2 - 0.25 * 0.25) * 2 * torch.log(decoded_w / 0.25) ** 2
+    assert bigger_parts["box"] - good_parts["box"] == pytest.approx(float(expected), rel=1e-4)
 
 
 def _run_stage(model_dir: Path, dataset: Path, out: Path, seed: int) -> dict[str, bytes]:

@@ -139,11 +139,17 @@ class YoloHead(nn.Module):
 
     Decoding runs in float32 even for an fp16 network: ``exp`` of box logits overflows fp16.
     The anchors stay Python floats, not a buffer, so converting the network to fp16 cannot round them.
+
+    ``new_coords`` (YOLOv7-tiny, Scaled-YOLOv4) is Darknet's ``get_yolo_box_new_coords``: the conv
+    before the layer already applied ``logistic``, so nothing is activated here, and a box is
+    ``(2·t)²`` anchors wide instead of ``exp(t)``.
     """
 
-    def __init__(self, anchors: list[tuple[float, float]], classes: int, scale_x_y: float) -> None:
+    def __init__(self, anchors: list[tuple[float, float]], classes: int, scale_x_y: float,
+                 new_coords: bool = False) -> None:
         super().__init__()
         self.anchors, self.classes, self.scale_x_y = anchors, classes, scale_x_y
+        self.new_coords = new_coords
 
     def forward(self, x: torch.Tensor, input_w: int, input_h: int) -> torch.Tensor:
         n, _, rows, cols = x.shape
@@ -151,13 +157,15 @@ class YoloHead(nn.Module):
         col = torch.arange(cols, device=x.device, dtype=torch.float32).view(1, 1, cols, 1)
         row = torch.arange(rows, device=x.device, dtype=torch.float32).view(1, rows, 1, 1)
         shift = (self.scale_x_y - 1) / 2
-        xy = torch.sigmoid(p[..., :2]) * self.scale_x_y - shift
+        squash = (lambda t: t) if self.new_coords else torch.sigmoid
+        xy = squash(p[..., :2]) * self.scale_x_y - shift
         cx = (col + xy[..., 0]) / cols
         cy = (row + xy[..., 1]) / rows
         anchors = torch.tensor(self.anchors, device=x.device)
-        wh = torch.exp(p[..., 2:4]) * anchors / torch.tensor([input_w, input_h], device=x.device)
-        objectness = torch.sigmoid(p[..., 4:5])
-        scores = objectness * torch.sigmoid(p[..., 5:])
+        size = (2 * p[..., 2:4]) ** 2 if self.new_coords else torch.exp(p[..., 2:4])
+        wh = size * anchors / torch.tensor([input_w, input_h], device=x.device)
+        objectness = squash(p[..., 4:5])
+        scores = objectness * squash(p[..., 5:])
         out = torch.cat([cx[..., None], cy[..., None], wh, objectness, scores], dim=-1)
         return out.reshape(n, -1, 5 + self.classes)
 
@@ -230,7 +238,8 @@ def _yolo(opts: dict[str, str], channels: int, where: str) -> YoloHead:
     if channels != len(mask) * (5 + classes):
         raise FramehoundError(f"{where}: gets {channels} channels, but {len(mask)} anchors × "
                               f"(5 + {classes} classes) needs {len(mask) * (5 + classes)}")
-    return YoloHead([anchors[m] for m in mask], classes, float(opts.get("scale_x_y", 1)))
+    return YoloHead([anchors[m] for m in mask], classes, float(opts.get("scale_x_y", 1)),
+                    bool(int(opts.get("new_coords", 0))))
 
 
 def plan_layers(sections: list[Section]) -> list[nn.Module | ConvSpec]:

@@ -14,10 +14,16 @@ cell offsets and squared error on log(size / anchor), weighted by
 pretrained weights were trained with and the one the exported network decodes,
 and each coordinate gets a gradient even when a box does not overlap its
 prediction at all yet (GIoU's gradient is weak there).
+
+A ``new_coords`` layer (YOLOv7-tiny) gets probabilities from its conv's
+``logistic`` activation and sizes ``(2·p)²`` anchors wide: the loss turns them
+back into logits, so every term but the size is the same, and the size term
+compares log(size / anchor) = 2·log(2·sigmoid(z)) with the target.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -62,6 +68,16 @@ class Assignment:
     col: torch.Tensor
 
 
+def size_ratio(head: YoloHead, z: torch.Tensor) -> torch.Tensor:
+    """Box size / anchor size from the head's size logits ``z`` (clamped: ``exp`` must not overflow)."""
+    return (2 * torch.sigmoid(z)) ** 2 if head.new_coords else torch.exp(z.clamp(max=10))
+
+
+def log_size_ratio(head: YoloHead, z: torch.Tensor) -> torch.Tensor:
+    """log(box size / anchor size), what the size term compares with the target's."""
+    return 2 * (math.log(2) + F.logsigmoid(z)) if head.new_coords else z
+
+
 def assign(targets: torch.Tensor, heads: list[tuple[YoloHead, torch.Tensor]], input_wh: tuple[int, int]
            ) -> list[Assignment]:
     """Per head, the targets (rows ``image, class, cx, cy, w, h``, normalized) whose best anchor is in its mask."""
@@ -103,13 +119,15 @@ def yolo_loss(heads: list[tuple[YoloHead, torch.Tensor]], targets: torch.Tensor,
         n, _, rows, cols = x.shape
         anchors = torch.tensor(head.anchors, device=device, dtype=torch.float32)
         p = x.float().view(n, len(head.anchors), 5 + head.classes, rows, cols).permute(0, 1, 3, 4, 2)
+        if head.new_coords:
+            p = torch.logit(p, eps=1e-6)  # the conv's logistic undone: every term below works on logits
         shift = (head.scale_x_y - 1) / 2
         with torch.no_grad():
             grid_x = torch.arange(cols, device=device).view(1, 1, 1, cols)
             grid_y = torch.arange(rows, device=device).view(1, 1, rows, 1)
             xy = torch.sigmoid(p[..., :2]) * head.scale_x_y - shift
             boxes = torch.stack([(grid_x + xy[..., 0]) / cols, (grid_y + xy[..., 1]) / rows,
-                                 *(torch.exp(p[..., 2:4].clamp(max=10)) * anchors.view(1, -1, 1, 1, 2)
+                                 *(size_ratio(head, p[..., 2:4]) * anchors.view(1, -1, 1, 1, 2)
                                    / scale).unbind(-1)], dim=-1)
             best_iou = box_iou_cxcywh(boxes.view(n, -1, 4), padded).amax(-1).view(n, -1, rows, cols)
         objectness = torch.zeros(p.shape[:4], device=device)
@@ -126,8 +144,9 @@ def yolo_loss(heads: list[tuple[YoloHead, torch.Tensor]], targets: torch.Tensor,
             offset = ((cell + shift) / head.scale_x_y).clamp(0, 1)
             log_size = torch.log(t[:, 4:6] * scale / anchors[found.anchor]).clamp(min=-10)
             weight = (2 - t[:, 4] * t[:, 5])[:, None]
+            size_error = (log_size_ratio(head, chosen[:, 2:4]) - log_size) ** 2
             parts["box"] = parts["box"] + (weight * F.binary_cross_entropy_with_logits(
-                chosen[:, :2], offset, reduction="none")).sum() + (weight * (chosen[:, 2:4] - log_size) ** 2).sum()
+                chosen[:, :2], offset, reduction="none")).sum() + (weight * size_error).sum()
             classes = F.one_hot(t[:, 1].long(), head.classes).float()
             parts["cls"] = parts["cls"] + F.binary_cross_entropy_with_logits(chosen[:, 5:], classes, reduction="sum")
     total = (parts["box"] + parts["obj"] + parts["cls"]) / batch
