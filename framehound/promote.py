@@ -20,6 +20,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -101,7 +102,8 @@ def promote(root: Path, name: str | None = None, force: bool = False) -> str:
             shutil.copyfile(source / f"model.{role}", staging / f"model.{role}")
     tracked = ""
     if (root / ".dvc").is_dir():
-        _run(["dvc", "add", "--quiet", f"{PROMOTED}/{name}"], root)
+        # DVC is one of our own dependencies: run the one installed beside us, found or not on PATH.
+        _run([sys.executable, "-m", "dvc", "add", "--quiet", f"{PROMOTED}/{name}"], root)
         tracked = f"; tracked by DVC in {PROMOTED}/{name}.dvc"
     write_text(preset, _preset(name, f"{PROMOTED}/{name}", digests, _provenance(root)))
     return (f"promoted {paths.train_model}/ to {PROMOTED}/{name}/{tracked}; preset {PRESETS}/{name}.yaml. "
