@@ -11,6 +11,7 @@ no shared filesystem; the driver alone writes the DVC outputs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,13 +43,18 @@ class Inline:
         return progress(map(fn, items), desc=desc, total=len(items), unit=unit)
 
 
+def _quiet_worker() -> None:
+    """Workers report through their results; their info lines (which ffmpeg, …) would repeat the driver's."""
+    logging.getLogger("framehound").setLevel(logging.WARNING)
+
+
 class LocalPool:
     """A process pool sized to the machine: embedded, no server."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.where = f"local, {workers} processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], desc: str, unit: str) -> Iterator[R]:
         return progress(self.pool.map(fn, items), desc=desc, total=len(items), unit=unit)

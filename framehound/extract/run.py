@@ -15,6 +15,7 @@ from framehound.executor import Executor
 from framehound.extract.store import FrameStore, video_key
 from framehound.extract.work import VideoTask, extract_video
 from framehound.hashing import sha256_file
+from framehound.media.binaries import locate
 from framehound.params import ExtractParams
 
 log = logging.getLogger("framehound")
@@ -28,6 +29,7 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
     video's bytes to the worker instead of its path (workers without the checkout).
     """
     videos = tables.read_table(videos_csv, tables.VIDEOS)
+    locate()  # says once which ffmpeg runs (workers keep quiet), or fails here if there is none
     store = FrameStore(frames_dir)
     removed = store.keep_only(set(videos["id"]))
     # fetch records every video's sha256; a table written by hand may not.
