@@ -2,6 +2,7 @@
 
     python bench/scale.py                 # 50 distinct 4 s videos
     python bench/scale.py --videos 60 --executors inline,local,ray
+    python bench/scale.py --pipeline      # every stage through `dvc repro`, first run and +1 video
 
 The videos are made here: windows of the sample clips at different offsets,
 sizes and qualities, so no two share a sha256. For each executor it times a
@@ -18,13 +19,16 @@ import argparse
 import contextlib
 import os
 import platform
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from framehound import tables
 from framehound.executor import Inline, LocalPool, RayCluster
@@ -97,12 +101,60 @@ def run_stages(work: Path, videos_csv: Path, ex, ship: bool) -> tuple[float, flo
     return extract, screen
 
 
+SUMMARY = re.compile(r"^(\w+): .*\((\d+\.\d)s\)$", re.MULTILINE)
+
+
+def repro(project: Path, *options: str) -> dict[str, float]:
+    """Seconds of each stage that ran, from the stages' own summary lines."""
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["dvc", "repro", *options], cwd=project, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"dvc repro failed:\n{(done.stdout + done.stderr)[-2000:]}")
+    return {stage: float(seconds) for stage, seconds in SUMMARY.findall(done.stdout)}
+
+
+def pipeline(root: Path, count: int) -> None:
+    """The default pipeline on ``count`` local videos, then on one more: what each stage pays."""
+    repo = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    project = root / "project"
+    for name in listed:
+        if (repo / name).is_file():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, project / name)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    videos = make_videos(root / "videos", count + 1)
+    folder = project / "clips"
+    folder.mkdir()
+    for video in videos[:-1]:
+        shutil.copyfile(video, folder / video.name)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["fetch"]["sources"] = ["clips"]
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    first = repro(project)
+    shutil.copyfile(videos[-1], folder / videos[-1].name)
+    # DVC cannot see a source's new videos: fetch is asked to look (as README says), the rest follows.
+    added = repro(project, "-f", "-s", "fetch") | repro(project)
+    print(f"{'stage':8s} {'first run s':>11s} {'+1 video s':>10s} {'share':>6s}   ({count} videos, "
+          f"{platform.processor() or platform.machine()} ×{os.cpu_count()})")
+    for stage, seconds in first.items():
+        more = added.get(stage, 0.0)
+        print(f"{stage:8s} {seconds:11.1f} {more:10.1f} {more / seconds if seconds else 0:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=int, default=50)
     parser.add_argument("--executors", default="inline,local,ray")
+    parser.add_argument("--pipeline", action="store_true", help="time every stage of `dvc repro` instead")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    if args.pipeline:
+        try:
+            pipeline(root, args.videos)
+        finally:
+            shutil.rmtree(root)
+        return
     try:
         paths = make_videos(root / "videos", args.videos + 1)
         first_csv = videos_table(paths[:-1], root / "first.csv")
