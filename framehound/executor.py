@@ -88,11 +88,17 @@ class RayCluster:
         return progress((self.ray.get(ref) for ref in refs), desc=desc, total=len(refs), unit=unit)
 
 
+def ray_cluster(params: ExecutorParams) -> RayCluster | None:
+    """The Ray cluster ``params`` asks for, or None when the work stays on this machine."""
+    return RayCluster(params.address, params.workers) if params.kind == "ray" else None
+
+
 @contextlib.contextmanager
 def open_executor(params: ExecutorParams) -> Iterator[Executor]:
     """The executor ``params`` asks for (a local pool starts its processes only as work arrives)."""
-    if params.kind == "ray":
-        yield RayCluster(params.address, params.workers)
+    cluster = ray_cluster(params)
+    if cluster:
+        yield cluster
         return
     workers = params.workers or os.cpu_count() or 1
     if workers <= 1:

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from framehound.detect.run import detect_all
-from framehound.executor import RayCluster
+from framehound.executor import ray_cluster
 from framehound.layout import paths
 from framehound.model.install import model_dir
 from framehound.params import Params
@@ -11,9 +11,8 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    cluster = RayCluster(params.executor.address, params.executor.workers) if params.executor.kind == "ray" else None
     return detect_all(params.detect, model_dir(Path("."), params), Path(paths.screen_frames), Path(paths.detect),
-                      Path(paths.detect_cache), cluster)
+                      Path(paths.detect_cache), ray_cluster(params.executor))
 
 
 if __name__ == "__main__":

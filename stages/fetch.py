@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from framehound.executor import RayCluster
+from framehound.executor import ray_cluster
 from framehound.fetch.run import fetch_videos
 from framehound.layout import paths
 from framehound.params import Params
@@ -10,8 +10,7 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    cluster = RayCluster(params.executor.address, params.executor.workers) if params.executor.kind == "ray" else None
-    return fetch_videos(params.fetch, Path(paths.videos), Path(paths.fetch), cluster)
+    return fetch_videos(params.fetch, Path(paths.videos), Path(paths.fetch), ray_cluster(params.executor))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
     removed = store.keep_only(set(videos["id"]))
     # fetch records every video's sha256; a table written by hand may not.
     keys = {v.id: video_key(v.sha256 or sha256_file(v.path), params) for v in videos.itertuples(index=False)}
-    todo = [v for v in videos.itertuples(index=False) if store.rows(v.id, keys[v.id]) is None]
+    stored = {video_id: store.rows(video_id, key) for video_id, key in keys.items()}
+    todo = [v for v in videos.itertuples(index=False) if stored[v.id] is None]
     tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"") for v in todo]
     skipped: dict[str, str] = {}
     for result in executor.map(extract_video, tasks, desc="extract", unit="video"):
@@ -43,14 +44,14 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
             store.drop(result.video_id)
             skipped[result.video_id] = result.error
         else:
-            store.save(result, keys[result.video_id])
+            stored[result.video_id] = store.save(result, keys[result.video_id])
     rows: list[dict[str, Any]] = []
     failures = []
     for video in videos.itertuples(index=False):
         if video.id in skipped:
             failures.append({"source": video.source, "target": video.id, "reason": skipped[video.id]})
         else:
-            rows.extend(store.rows(video.id, keys[video.id]) or [])
+            rows.extend(stored[video.id] or [])
     if not rows:
         raise FramehoundError(f"{videos_csv}: no frames could be extracted from any video")
     with atomic_path(tables_dir, directory=True) as table_home:

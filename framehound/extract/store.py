@@ -12,13 +12,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from framehound.atomic import remove_path
+from framehound.atomic import atomic_path, remove_path
 from framehound.extract.work import VideoFrames
 from framehound.params import ExtractParams
 
@@ -44,25 +41,19 @@ class FrameStore:
             stamp = json.loads((self.root / video_id / STAMP).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if stamp.get("key") != key:
-            return None
-        return [row | {"path": (self.root / video_id / f"{row['frame_id']}.jpg").as_posix()}
-                for row in stamp["rows"]]
+        return self._with_paths(video_id, stamp["rows"]) if stamp.get("key") == key else None
 
-    def save(self, frames: VideoFrames, key: str) -> None:
-        """Replace the folder of ``frames.video_id`` in one rename."""
-        tmp = Path(tempfile.mkdtemp(prefix=f".{frames.video_id}.partial-", dir=self.root))
-        try:
+    def save(self, frames: VideoFrames, key: str) -> list[dict[str, Any]]:
+        """Replace the folder of ``frames.video_id`` in one rename; return its rows, as ``rows`` would."""
+        with atomic_path(self.root / frames.video_id, directory=True) as tmp:
             for row, jpeg in zip(frames.rows, frames.jpegs, strict=True):
                 (tmp / f"{row['frame_id']}.jpg").write_bytes(jpeg)
             (tmp / STAMP).write_text(json.dumps({"key": key, "rows": frames.rows}, sort_keys=True) + "\n",
                                      encoding="utf-8")
-            os.chmod(tmp, 0o755)
-            self.drop(frames.video_id)
-            os.replace(tmp, self.root / frames.video_id)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
+        return self._with_paths(frames.video_id, frames.rows)
+
+    def _with_paths(self, video_id: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [row | {"path": (self.root / video_id / f"{row['frame_id']}.jpg").as_posix()} for row in rows]
 
     def drop(self, video_id: str) -> None:
         target = self.root / video_id
