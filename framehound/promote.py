@@ -29,11 +29,11 @@ from framehound.atomic import atomic_path, write_text
 from framehound.errors import FramehoundError
 from framehound.hashing import sha256_file
 from framehound.layout import paths
+from framehound.model.install import ROLES
 from framehound.params import folder_name
 
 PROMOTED = "models-promoted"  # an input of the model stage like conf/, not pipeline data: not in layout.py
 PRESETS = "conf/model"
-ROLES = ("cfg", "weights", "names")
 MARK = "# Written by `framehound promote`"
 
 

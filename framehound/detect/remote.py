@@ -20,10 +20,9 @@ import pandas as pd
 
 from framehound.darknet.cfg import read_names
 from framehound.detect.backends import build_detector, choose_backend
+from framehound.model.install import ROLES
 from framehound.params import DetectParams
 from framehound.progress import progress
-
-MODEL_FILES = ("model.cfg", "model.weights", "model.names")
 
 
 class DetectorActor:
@@ -59,7 +58,7 @@ class DetectorActor:
 def start_actors(ray: ModuleType, model_dir: Path, params: DetectParams) -> tuple[list, str]:
     """One actor per GPU of the cluster, or per node when it has none; and their backend's name."""
 
-    files = ray.put({name: (model_dir / name).read_bytes() for name in MODEL_FILES})
+    files = ray.put({f"model.{role}": (model_dir / f"model.{role}").read_bytes() for role in ROLES})
     gpus = int(ray.cluster_resources().get("GPU", 0))
     count = gpus or max(1, len([n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("CPU")]))
     actor = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1, max_restarts=3,

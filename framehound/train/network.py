@@ -21,7 +21,6 @@ from framehound.darknet.torch_model import (
     BN_EPS,
     ConvSpec,
     DarknetNet,
-    YoloHead,
     activation,
     plan_layers,
     split_weights,
@@ -131,7 +130,3 @@ def build_trainable(base_cfg: str, base_weights: bytes | np.ndarray, classes: in
             conv.load_darknet(floats)
         layers.append(conv)
     return DarknetNet(layers), cfg
-
-
-def yolo_heads(net: DarknetNet) -> list[YoloHead]:
-    return [layer for layer in net.layers if isinstance(layer, YoloHead)]
