@@ -16,7 +16,6 @@ what to compare.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import re
@@ -31,12 +30,12 @@ import pandas as pd
 import yaml
 
 from framehound import tables
-from framehound.executor import Inline, LocalPool, RayCluster
+from framehound.executor import open_executor
 from framehound.extract.run import extract_all
 from framehound.fetch.sources import resolve_pkg
 from framehound.hashing import sha256_file
 from framehound.media.binaries import locate
-from framehound.params import ExtractParams, ScreenParams
+from framehound.params import ExecutorParams, ExtractParams, ScreenParams
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
 EXTRACT = ExtractParams(fps=4, max_frames_per_video=300, max_side=1280, jpeg_qscale=2)
@@ -78,18 +77,8 @@ def bare_decode(paths: list[Path]) -> float:
                                          check=True) for p in paths])
 
 
-@contextlib.contextmanager
-def executor(kind: str):
-    if kind == "inline":
-        yield Inline()
-    elif kind == "local":
-        pool = LocalPool(os.cpu_count() or 1)
-        try:
-            yield pool
-        finally:
-            pool.pool.shutdown()
-    else:
-        yield RayCluster(None, os.cpu_count())
+EXECUTORS = {"inline": ExecutorParams("local", 1, None), "local": ExecutorParams("local", None, None),
+             "ray": ExecutorParams("ray", os.cpu_count(), None)}
 
 
 def run_stages(work: Path, videos_csv: Path, ex, ship: bool) -> tuple[float, float]:
@@ -165,7 +154,7 @@ def main() -> None:
         print(f"{'executor':28s} {'extract s':>9s} {'screen s':>9s} {'+1 extract':>10s} {'+1 screen':>9s} "
               f"{'videos/min':>10s} {'+1 share':>8s}")
         for kind in [k for k in args.executors.split(",") if k]:
-            with executor(kind) as ex:
+            with open_executor(EXECUTORS[kind]) as ex:
                 work = root / kind
                 first = run_stages(work, first_csv, ex, kind == "ray")
                 added = run_stages(work, added_csv, ex, kind == "ray")

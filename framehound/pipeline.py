@@ -19,10 +19,8 @@ from framehound.params import Params
 VAR = re.compile(r"\$\{([\w.]+)\}")
 
 
-def _interpolate(text: str, params: Params) -> str:
+def _interpolate(text: str, context: dict[str, Any]) -> str:
     """``${paths.models}/${model.name}`` with values from the layout and params (dvc.yaml's own templating)."""
-    context = params.as_dict() | {"paths": declared()}
-
     def value(match: re.Match[str]) -> str:
         node: Any = context
         for key in match.group(1).split("."):
@@ -37,11 +35,12 @@ def declared_outputs(params: Params, dvc_yaml: Path = Path("dvc.yaml")) -> list[
     if not dvc_yaml.is_file():
         return []
     stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
+    context = params.as_dict() | {"paths": declared()}
     outputs = []
     for stage, spec in stages.items():
         for entry in [*spec.get("outs", []), *spec.get("metrics", []), *spec.get("plots", [])]:
             path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
-            outputs.append((stage, dvc_yaml.parent / _interpolate(path, params),
+            outputs.append((stage, dvc_yaml.parent / _interpolate(path, context),
                             bool((options or {}).get("persist"))))
     return outputs
 

@@ -26,7 +26,7 @@ from framehound.progress import progress
 
 
 class DetectorActor:
-    """A loaded model on one worker; ``detect`` returns cache rows and failures for a batch of frames."""
+    """A loaded model on one worker; ``detect`` returns the cache rows of a batch of frames."""
 
     def __init__(self, files: dict[str, bytes], params: DetectParams) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="framehound-detect-"))
@@ -39,8 +39,8 @@ class DetectorActor:
     def backend(self) -> str:
         return self.detector.name
 
-    def detect(self, batch: list[tuple[str, str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(cache rows, failures) for ``(frame_id, sha256, jpeg)`` triples."""
+    def detect(self, batch: list[tuple[str, str, bytes]]) -> pd.DataFrame:
+        """Cache rows for ``(frame_id, sha256, jpeg)`` triples."""
         from framehound.detect.run import detect_frames
 
         with tempfile.TemporaryDirectory(dir=self.home) as folder:
@@ -52,7 +52,7 @@ class DetectorActor:
                                    "path": [str(p) for p in paths]})
             result = detect_frames(frames, self.detector, self.names, self.params.conf_floor,
                                    self.params.nms_threshold)
-        return result.cache, result.failures
+        return result.cache  # undecodable frames are left to the driver's pass, which records them
 
 
 def start_actors(ray: ModuleType, model_dir: Path, params: DetectParams) -> tuple[list, str]:
@@ -78,5 +78,4 @@ def detect_on_actors(actors: list, frames: pd.DataFrame, batch_frames: int) -> I
     payloads = ([(f, s, Path(p).read_bytes()) for f, s, p in zip(b["frame_id"], b["sha256"], b["path"], strict=True)]
                 for b in batches)
     results = pool.map(lambda actor, batch: actor.detect.remote(batch), payloads)
-    for cache_rows, _ in progress(results, desc="detect", total=len(batches), unit="batch"):
-        yield cache_rows
+    yield from progress(results, desc="detect", total=len(batches), unit="batch")

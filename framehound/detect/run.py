@@ -198,12 +198,13 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     backend, why = choose_backend(params.backend)
     actors, remote = start_actors(cluster.ray, model_dir, params) if cluster else ([], "")
     detector = build_detector(backend, model_dir, params)
-    log.info("backend=%s (%s)", remote or detector.name, f"on {cluster.where}" if cluster else why)
+    backend_name = remote or detector.name
+    log.info("backend=%s (%s)", backend_name, f"on {cluster.where}" if cluster else why)
     # The model stage recorded the files' checksums: no need to re-read 35+ MB of weights.
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["files"]
     key = cache_key({"cfg": model["cfg"]["sha256"], "weights": model["weights"]["sha256"],
                      "input_size": params.input_size, "conf_floor": params.conf_floor,
-                     "nms_threshold": params.nms_threshold, "backend": remote or detector.name})
+                     "nms_threshold": params.nms_threshold, "backend": backend_name})
     started = time.perf_counter()
     cache, inferred_remotely = load_cache(cache_dir, key), 0
     if actors:
@@ -226,5 +227,5 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     busy = "" if cluster else f" (network busy {result.network_s / elapsed:.0%})"
     speed = f"{result.inferred / elapsed:.1f} frames/s{busy}, " if result.inferred else ""
     return (f"{done} frames ({result.inferred} inferred, {done - result.inferred} cached), "
-            f"{len(result.detections)} boxes, {speed}backend={remote or detector.name}"
+            f"{len(result.detections)} boxes, {speed}backend={backend_name}"
             + (f"; {cluster.where}" if cluster else ""))

@@ -56,9 +56,7 @@ class FrameStore:
         return [row | {"path": (self.root / video_id / f"{row['frame_id']}.jpg").as_posix()} for row in rows]
 
     def drop(self, video_id: str) -> None:
-        target = self.root / video_id
-        if target.exists() or target.is_symlink():
-            remove_path(target)
+        remove_path(self.root / video_id)
 
     def keep_only(self, video_ids: set[str]) -> int:
         """Delete the folders of other videos; how many went."""
