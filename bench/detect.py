@@ -123,11 +123,11 @@ def write_frames_table(paths: list[Path], target: Path) -> None:
 
     from framehound import tables
     from framehound.hashing import sha256_file
+    from framehound.shards import loose_jpeg_columns
 
     digests = {p: sha256_file(p) for p in set(paths)}
-    frames = pd.DataFrame({"frame_id": [f"f_{i}" for i in range(len(paths))], "video_id": "f",
-                           "t_ms": range(len(paths)), "path": [str(p) for p in paths],
-                           "sha256": [digests[p] for p in paths], "width": 0, "height": 0})
+    frames = pd.DataFrame([{"frame_id": f"f_{i}", "video_id": "f", "t_ms": i, **loose_jpeg_columns(p),
+                            "sha256": digests[p], "width": 0, "height": 0} for i, p in enumerate(paths)])
     tables.write_table(frames, target, tables.FRAMES)
 
 

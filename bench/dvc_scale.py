@@ -11,8 +11,9 @@ as a ``persist: true`` output. Its cmd is a no-op (``true``): the bench writes
 the files itself beforehand, so every figure is DVC's own cost. Two layouts of
 the same JPEG bytes (32x32 seeded noise, distinct):
 
-* ``frames``: ``data/frames/<video>/<frame>.jpg``, one file a frame (today's layout);
-* ``shards``: ``data/frames/<video>.tar``, one uncompressed tar a video.
+* ``frames``: ``data/frames/<video>/<frame>.jpg``, one file a frame (framehound's layout before shards);
+* ``shards``: ``data/frames/<video>.zip``, one uncompressed zip a video, written by
+  ``framehound.shards.pack`` (today's layout).
 
 Timed, each a ``dvc`` command run as a user runs it (so each includes DVC's
 start-up, timed on its own as ``startup``): the first ``dvc repro`` (hashes
@@ -27,20 +28,20 @@ ratios from one run are what to compare.
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import platform
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from framehound.shards import pack
 
 SIDE = 32
 STAGE = """\
@@ -83,11 +84,7 @@ def write_video(folder: Path, layout: str, video: int, jpegs: list[bytes]) -> No
         for index, data in enumerate(jpegs):
             (target / f"{index:06d}.jpg").write_bytes(data)
         return
-    with tarfile.open(folder / f"{name}.tar", "w", format=tarfile.USTAR_FORMAT) as tar:
-        for index, data in enumerate(jpegs):
-            info = tarfile.TarInfo(f"{index:06d}.jpg")
-            info.size, info.mtime = len(data), 0
-            tar.addfile(info, io.BytesIO(data))
+    (folder / f"{name}.zip").write_bytes(pack(((f"{index:06d}", data) for index, data in enumerate(jpegs)), {}))
 
 
 def dvc(repo: Path, *args: str) -> tuple[float, str]:

@@ -35,6 +35,7 @@ from framehound.extract.run import extract_all
 from framehound.fetch.sources import resolve_pkg
 from framehound.hashing import sha256_file
 from framehound.media.binaries import locate
+from framehound.media.probe import probe_video
 from framehound.params import ExecutorParams, ExtractParams, ScreenParams
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
@@ -58,10 +59,12 @@ def make_videos(folder: Path, count: int) -> list[Path]:
 
 
 def videos_table(paths: list[Path], target: Path) -> Path:
-    rows = [{"id": p.stem, "path": str(p), "sha256": sha256_file(p)} for p in paths]
+    """The videos table fetch would write: each video's size measured once, as fetch does."""
+    rows = [{"id": p.stem, "path": str(p), "sha256": sha256_file(p), "width": info.width, "height": info.height}
+            for p, info in ((p, probe_video(p)) for p in paths)]
     frame = pd.DataFrame(rows).assign(source="local", webpage_url="", extractor="local", title="", uploader="",
-                                      channel="", license="", upload_date="", duration=4.0, width=0, height=0,
-                                      fps=25.0, fetched_at="", tags="")
+                                      channel="", license="", upload_date="", duration=4.0, fps=25.0,
+                                      fetched_at="", tags="")
     tables.write_table(frame, target, tables.VIDEOS)
     return target
 

@@ -63,7 +63,9 @@ FRAMES = Table({
     "frame_id": "<video_id>_<t_ms>",
     "video_id": "id in videos.csv",
     "t_ms": "timestamp of the frame in the video, milliseconds",
-    "path": "data/frames/<video_id>/<frame_id>.jpg",
+    "shard": "file holding the JPEG: data/frames/<video_id>.zip (framehound.shards), or a loose .jpg",
+    "offset": "byte offset of the JPEG in the shard (the member is stored uncompressed)",
+    "size": "bytes of the JPEG",
     "sha256": "hash of the JPEG bytes: the detection cache and review decisions match frames by it",
     "width": "pixels of the JPEG",
     "height": "pixels of the JPEG",
@@ -115,7 +117,7 @@ LABELS = Table({
 }, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
 
 
-NUMERIC = {"duration", "width", "height", "fps", "t_ms", "class_id", "class_index", "confidence",
+NUMERIC = {"duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 
 

@@ -25,6 +25,7 @@ from framehound.errors import FramehoundError
 from framehound.extract.frames import extract_frames
 from framehound.hashing import sha256_file
 from framehound.params import DetectParams, ExtractParams
+from framehound.shards import loose_frame_rows
 
 DETECT = DetectParams(backend="opencv", half=False, batch_size=4, input_size=416, conf_floor=0.05,
                       nms_threshold=0.45, checkpoint_seconds=60)
@@ -45,7 +46,7 @@ def bikes_frames(tmp_path_factory, bikes) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("frames")
     rows = extract_frames(bikes, "bikes", folder, ExtractParams(
             fps=2, max_frames_per_video=20, max_side=640, jpeg_qscale=2))
-    return pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
+    return pd.DataFrame(loose_frame_rows(rows))
 
 
 def test_finds_a_person_in_street_footage(bikes_frames, detector, names):
@@ -59,15 +60,15 @@ def test_finds_a_person_in_street_footage(bikes_frames, detector, names):
 
 def test_finds_nothing_in_a_black_frame(tmp_path, detector, names):
     cv2.imwrite(str(tmp_path / "black.jpg"), np.zeros((360, 640, 3), np.uint8))
-    frames = pd.DataFrame([{"frame_id": "black_0", "path": str(tmp_path / "black.jpg"),
-                            "sha256": sha256_file(tmp_path / "black.jpg")}])
+    frames = pd.DataFrame(loose_frame_rows([{"frame_id": "black_0", "path": tmp_path / "black.jpg",
+                                             "sha256": sha256_file(tmp_path / "black.jpg")}]))
     assert detect_frames(frames, detector, names, 0.05, 0.45).detections.empty
 
 
 def test_an_undecodable_frame_is_recorded_not_fatal(tmp_path, bikes_frames, detector, names):
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    bad = {"frame_id": "bad_0", "path": str(tmp_path / "bad.jpg"), "sha256": sha256_file(tmp_path / "bad.jpg")}
-    frames = pd.concat([bikes_frames.head(2), pd.DataFrame([bad])])
+    bad = {"frame_id": "bad_0", "path": tmp_path / "bad.jpg", "sha256": sha256_file(tmp_path / "bad.jpg")}
+    frames = pd.concat([bikes_frames.head(2), pd.DataFrame(loose_frame_rows([bad]))])
     result = detect_frames(frames, detector, names, 0.05, 0.45)
     assert set(result.detections["frame_id"]) <= {"bikes_0", "bikes_500"}
     assert result.failures.to_dict("records") == [
@@ -106,8 +107,8 @@ def test_a_moved_frame_is_recognised_by_its_content(tmp_path, model_dir, bikes_f
     detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(3)), tmp_path / "a", cache)
     moved = bikes_frames.head(3).copy()
     (tmp_path / "moved").mkdir()
-    for index, path in enumerate(moved["path"]):
-        moved.iloc[index, moved.columns.get_loc("path")] = shutil.copy(path, tmp_path / "moved")
+    for index, path in enumerate(moved["shard"]):
+        moved.iloc[index, moved.columns.get_loc("shard")] = shutil.copy(path, tmp_path / "moved")
     summary = detect_all(DETECT, model_dir, _write_frames(tmp_path, moved), tmp_path / "b", cache)
     assert summary.startswith("3 frames (0 inferred, 3 cached)")
     assert "frames/s" not in summary  # no speed to report when nothing ran

@@ -66,11 +66,23 @@ def test_adding_a_video_extracts_only_it_and_removing_one_deletes_its_frames(tmp
     extract_all(PARAMS, three, fresh / "frames", fresh / "extract", Inline())
     assert _files(frames) == _files(fresh / "frames")  # the same bytes as extracting all three at once
     table = tables.read_table(out / "frames.parquet", tables.FRAMES)
-    assert table.drop(columns="path").equals(
-        tables.read_table(fresh / "extract" / "frames.parquet", tables.FRAMES).drop(columns="path"))
+    assert table.drop(columns="shard").equals(
+        tables.read_table(fresh / "extract" / "frames.parquet", tables.FRAMES).drop(columns="shard"))
     one = _videos(tmp_path, {"c": clips["c"]})
     assert "(0 extracted, 1 unchanged, 2 removed)" in extract_all(PARAMS, one, frames, out, Inline())
-    assert sorted(p.name for p in frames.iterdir()) == ["c"]
+    assert sorted(p.name for p in frames.iterdir()) == ["c.zip"]
+
+
+def test_a_damaged_shard_is_extracted_again_and_a_folder_of_the_old_layout_goes(tmp_path, clips):
+    frames, out = tmp_path / "frames", tmp_path / "extract"
+    videos = _videos(tmp_path, {k: clips[k] for k in "ab"})
+    extract_all(PARAMS, videos, frames, out, Inline())
+    good = (frames / "a.zip").read_bytes()
+    (frames / "a.zip").write_bytes(good[: len(good) // 2])  # a copy cut short
+    (frames / "b").mkdir()  # loose JPEGs as framehound wrote them before shards
+    (frames / "b" / "b_0.jpg").write_bytes(b"old")
+    assert "(1 extracted, 1 unchanged, 1 removed)" in extract_all(PARAMS, videos, frames, out, Inline())
+    assert (frames / "a.zip").read_bytes() == good and sorted(p.name for p in frames.iterdir()) == ["a.zip", "b.zip"]
 
 
 def test_changed_params_re_extract_every_video(tmp_path, clips):

@@ -14,6 +14,7 @@ import supervision as sv
 from pycocotools.coco import COCO
 
 from framehound.params import EXPORT_FORMATS
+from framehound.shards import loose_frame_rows
 from framehound.split.assign import split_walk
 from framehound.split.coco import write_coco
 from framehound.split.export import WRITERS, write_dataset
@@ -45,9 +46,9 @@ def _frames(tmp_path: Path) -> pd.DataFrame:
         path = tmp_path / "frames" / video / f"{frame_id}.jpg"
         path.parent.mkdir(parents=True, exist_ok=True)
         assert cv2.imwrite(str(path), rng.integers(0, 255, (height, width, 3), dtype=np.uint8))
-        rows.append({"frame_id": frame_id, "video_id": video, "t_ms": int(t_ms), "path": str(path),
+        rows.append({"frame_id": frame_id, "video_id": video, "t_ms": int(t_ms), "path": path,
                      "width": width, "height": height})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(loose_frame_rows(rows))
 
 
 def _labels() -> pd.DataFrame:

@@ -16,6 +16,7 @@ from framehound.media.binaries import locate
 from framehound.params import ExtractParams, ScreenParams
 from framehound.screen.groups import content_groups, links, near_pairs
 from framehound.screen.run import group_videos, screen_frames
+from framehound.shards import loose_frame_rows
 from framehound.split.assign import assign_groups, assign_videos
 from tests.conftest import sample_path
 
@@ -46,7 +47,7 @@ def groups(tmp_path_factory, uploads) -> pd.DataFrame:
     root = tmp_path_factory.mktemp("frames")
     rows = [row for video_id, path in uploads.items()
             for row in extract_frames(path, video_id, root / video_id, ExtractParams(2, 40, 640, 2))]
-    frames = pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
+    frames = pd.DataFrame(loose_frame_rows(rows))
     quality = screen_frames(frames, SCREEN)
     videos = pd.DataFrame({"id": list(uploads), "sha256": [sha256_file(p) for p in uploads.values()]})
     return group_videos(quality, videos, SCREEN.dedup_distance).set_index("video_id")

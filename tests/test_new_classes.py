@@ -47,7 +47,7 @@ def test_a_new_class_passes_check_is_drawn_in_review_and_reaches_every_export(tm
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["decision"]["verdict"] == "edited"
     assert 'value="forklift"' in labelstudio.labeling_config(project.classes)
-    assert "<name>forklift</name>" in cvat.export_xml(project, ["alpha_3000"])
+    assert "<name>forklift</name>" in cvat.export_xml(project, ["alpha_3000"], root / "reviews/images")
 
     labels = filter_and_split(root)
     assert labels["alpha_3000"] == ["2 0.437500 0.583333 0.250000 0.750000"]  # index 2: after filter.classes

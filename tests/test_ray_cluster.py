@@ -94,7 +94,7 @@ def test_a_worker_node_killed_mid_stage_changes_no_byte(tmp_path, cluster, bikes
                           Path({str(tmp_path / 't1')!r}), cluster, ship_videos=True), flush=True)
     """)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1], env=os.environ | LOOPBACK)
     deadline = time.monotonic() + 180
-    while not any((tmp_path / "ray").glob("v*/frames.json")) and driver.poll() is None:
+    while not any((tmp_path / "ray").glob("v*.zip")) and driver.poll() is None:
         assert time.monotonic() < deadline, "no video finished on the cluster"
         time.sleep(0.05)
     os.killpg(workers[1].pid, signal.SIGKILL)  # node b and every worker process on it

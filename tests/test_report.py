@@ -15,6 +15,7 @@ import pytest
 from framehound import tables
 from framehound.params import load
 from framehound.report.run import SHEET_SIZE, report_all
+from framehound.shards import loose_jpeg_columns
 from tests.test_review_browser import CHROMIUM, open_tab
 from tests.test_review_project import build_project, filter_and_split
 
@@ -100,7 +101,8 @@ def _large_run(root: Path, images: int, videos: int) -> Path:
     (root / "params.yaml").write_bytes((root / "params-only/params.yaml").read_bytes())
     ids = [f"v{i % videos:03d}_{i}" for i in range(images)]
     frames = pd.DataFrame({"frame_id": ids, "video_id": [f.split("_")[0] for f in ids], "t_ms": range(images),
-                           "path": "data/frames/f.jpg", "sha256": "0" * 64, "width": 1280, "height": 720})
+                           **loose_jpeg_columns(root / "data/frames/f.jpg"), "sha256": "0" * 64, "width": 1280,
+                           "height": 720})
     x0 = rng.uniform(0, 900, images)
     labels = frames[["frame_id", "video_id"]].assign(
         class_index=rng.integers(0, 2, images), confidence=rng.uniform(0.5, 1, images),

@@ -7,12 +7,14 @@ import re
 import shutil
 
 import cv2
+import numpy as np
 import pytest
 
 from framehound import tables
 from framehound.boxes import Box
 from framehound.hashing import sha256_file
 from framehound.review.project import ReviewProject
+from framehound.shards import read_jpeg
 from tests.conftest import REPO, run
 from tests.test_pipeline import _tracked_files
 from tests.test_review_project import build_project, filter_and_split
@@ -70,11 +72,15 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
     gone = json.loads(log.read_text().splitlines()[0]) | {"frame_id": "gamma_0", "frame_sha256": "f" * 64}
     with log.open("a") as handle:
         handle.write(json.dumps(gone) + "\n" + '{"frame_id": "alpha_0", "verd')  # and a torn last line
-    beta = root / "data/frames/beta/beta_0.jpg"
-    cv2.imwrite(str(beta), cv2.imread(str(beta)), [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id
-    frames_table = root / "data/screen/frames.parquet"  # as a re-extraction records them
+    frames_table = root / "data/screen/frames.parquet"
     frames = tables.read_table(frames_table, tables.FRAMES)
-    frames.loc[frames["frame_id"] == "beta_0", "sha256"] = sha256_file(beta)
+    row = frames.index[frames["frame_id"] == "beta_0"][0]
+    jpeg = read_jpeg(root / frames.at[row, "shard"], int(frames.at[row, "offset"]), int(frames.at[row, "size"]))
+    beta = root / "data/frames/beta_0.jpg"
+    cv2.imwrite(str(beta), cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
+                [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id, as a re-extraction records them
+    frames.loc[row, ["shard", "offset", "size", "sha256"]] = [
+        "data/frames/beta_0.jpg", 0, beta.stat().st_size, sha256_file(beta)]
     tables.write_table(frames, frames_table, tables.FRAMES)
     before = log.read_text()
     labels = filter_and_split(root)

@@ -42,14 +42,17 @@ def _rectangle(frame_width: int, frame_height: int, label: str, x: float, y: flo
 
 
 def test_label_studio_round_trip(root, tmp_path, capsys):
-    out = tmp_path / "tasks.json"
+    out = root / "reviews/tasks.json"
     review("--root", str(root), "--export-labelstudio", str(out))
     tasks = json.loads(out.read_text())
     assert "6 tasks" in capsys.readouterr().out
-    config = (tmp_path / "tasks.label-config.xml").read_text()
+    config = (root / "reviews/tasks.label-config.xml").read_text()
     assert '<RectangleLabels name="label" toName="image">' in config and '<Label value="car"/>' in config
     by_frame = {t["data"]["frame_id"]: t for t in tasks}
-    assert by_frame["beta_0"]["data"]["image"] == "/data/local-files/?d=data/frames/beta/beta_0.jpg"
+    # Frames live in shards: the export writes the images it sends, and points at them
+    assert by_frame["beta_0"]["data"]["image"] == "/data/local-files/?d=reviews/tasks-images/beta_0.jpg"
+    assert sorted(p.name for p in (root / "reviews/tasks-images").iterdir()) == sorted(f"{f}.jpg" for f in by_frame)
+    assert (root / "reviews/tasks-images/beta_0.jpg").read_bytes() == ReviewProject(root).frames["beta_0"].jpeg()
     [car] = by_frame["beta_0"]["predictions"][0]["result"]
     assert car["value"] == {"x": 18.75, "y": 37.5, "width": 59.375, "height": 45.8333, "rotation": 0,
                             "rectanglelabels": ["car"]}  # percent of the image, 4 decimals
@@ -102,6 +105,7 @@ def test_cvat_round_trip(root, tmp_path, capsys):
     assert [e.findtext("name") for e in document.iter("label")] == ["person", "car", "reject"]
     images = {i.get("name"): i for i in document.iter("image")}
     assert list(images) == ["beta_0.jpg", "alpha_0.jpg", "beta_1000.jpg"]  # most ambiguous first
+    assert sorted(p.name for p in (tmp_path / "annotations-images").iterdir()) == sorted(images)  # to upload
     [car] = images["beta_0.jpg"].findall("box")
     assert dict(car.attrib) == {"label": "car", "source": "auto", "occluded": "0", "xtl": "60.00", "ytl": "90.00",
                                "xbr": "250.00", "ybr": "200.00", "z_order": "0"}

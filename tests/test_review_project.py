@@ -6,6 +6,7 @@ real tables) that the other review tests share.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -19,11 +20,11 @@ import yaml
 from framehound import tables
 from framehound.boxes import Box
 from framehound.filter.run import filter_all
-from framehound.hashing import sha256_file
 from framehound.params import load
 from framehound.review.project import ReviewProject
 from framehound.review.queue import margin, ordered, page_of, progress
 from framehound.screen.groups import content_groups
+from framehound.shards import pack, read_stamp
 from framehound.split.run import split_all
 from tests.conftest import REPO
 
@@ -62,17 +63,23 @@ def build_project(root: Path, **filter_params: object) -> Path:
     names = root / "models" / params["model"]["name"] / "model.names"
     names.parent.mkdir(parents=True)
     names.write_text("".join(n + "\n" for n in NAMES))
-    frames, detections = [], []
+    frames, detections, jpegs = [], [], {}
     for seed, (frame_id, boxes) in enumerate(DETECTIONS.items()):
         video, t_ms = frame_id.rsplit("_", 1)
-        path = Path("data/frames") / video / f"{frame_id}.jpg"
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(root / path), _image(seed, boxes))
-        frames.append({"frame_id": frame_id, "video_id": video, "t_ms": int(t_ms), "path": str(path),
-                       "sha256": sha256_file(root / path), "width": WIDTH, "height": HEIGHT})
+        jpegs[frame_id] = cv2.imencode(".jpg", _image(seed, boxes))[1].tobytes()
+        frames.append({"frame_id": frame_id, "video_id": video, "t_ms": int(t_ms), "shard": f"data/frames/{video}.zip",
+                       "sha256": hashlib.sha256(jpegs[frame_id]).hexdigest(), "width": WIDTH, "height": HEIGHT})
         detections += [{"frame_id": frame_id, "class_id": NAMES.index(name), "class_name": name, "confidence": c,
                         "x_min": float(x0), "y_min": float(y0), "x_max": float(x1), "y_max": float(y1)}
                        for name, c, x0, y0, x1, y1 in boxes]
+    for video in sorted({f["video_id"] for f in frames}):  # one shard a video, as extract writes them
+        of_video = [f for f in frames if f["video_id"] == video]
+        shard = root / f"data/frames/{video}.zip"
+        shard.parent.mkdir(parents=True, exist_ok=True)
+        shard.write_bytes(pack(((f["frame_id"], jpegs[f["frame_id"]]) for f in of_video), {}))
+        ranges = read_stamp(shard)[1]
+        for frame in of_video:
+            frame["offset"], frame["size"] = ranges[frame["frame_id"]]
     tables.write_table(pd.DataFrame(frames), root / "data/screen/frames.parquet", tables.FRAMES)
     tables.write_table(pd.DataFrame(detections), root / "data/detect/detections.parquet", tables.DETECTIONS)
     videos = pd.DataFrame([{column: "" for column in tables.VIDEOS.columns} | {"id": v, "path": f"data/videos/{v}.mp4"}

@@ -57,8 +57,8 @@ def served(tmp_path: Path) -> Iterator[tuple[ReviewProject, str]]:
     outside = tmp_path / "outside.jpg"
     cv2.imwrite(str(outside), np.zeros((24, 32, 3), np.uint8))
     frames = tables.read_table(root / "data/screen/frames.parquet", tables.FRAMES)
-    escape = {"frame_id": "evil_0", "video_id": "evil", "t_ms": 0, "path": "../outside.jpg",
-              "sha256": sha256_file(outside), "width": 32, "height": 24}
+    escape = {"frame_id": "evil_0", "video_id": "evil", "t_ms": 0, "shard": "../outside.jpg", "offset": 0,
+              "size": outside.stat().st_size, "sha256": sha256_file(outside), "width": 32, "height": 24}
     tables.write_table(pd.concat([frames, pd.DataFrame([escape])]), root / "data/screen/frames.parquet", tables.FRAMES)
     project = ReviewProject(root)
     server, url = bind(project, "ann")
@@ -77,7 +77,7 @@ def test_it_listens_on_loopback_on_a_free_port(served):
 @pytest.mark.parametrize("path", [
     "/image/..%2F..%2Fparams.yaml", "/image/../../params.yaml", "/image/%2Fetc%2Fpasswd", "/image//etc/passwd",
     "/image/alpha_0/../../params.yaml", "/static/../page.html", "/static/..%2Fpage.html", "/static/%2Fetc%2Fpasswd",
-    "/static//etc/passwd", "/data/frames/alpha/alpha_0.jpg", "/params.yaml", "/image/nope_0",
+    "/static//etc/passwd", "/data/frames/alpha.zip", "/params.yaml", "/image/nope_0",
     "/image/evil_0",  # listed in the frames table, but the file is outside data/
 ])
 def test_only_frame_images_under_data_are_served(served, path):

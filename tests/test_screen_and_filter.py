@@ -15,6 +15,7 @@ from framehound.hashing import sha256_file
 from framehound.params import ExtractParams, FilterParams, ScreenParams
 from framehound.screen.quality import dhash, near_duplicates, sharpness
 from framehound.screen.run import screen_frames
+from framehound.shards import loose_frame_rows
 
 NAMES = ["person", "bicycle", "car", "dog"]
 FILTER = FilterParams(classes=["person", "car"], min_confidence=0.5, min_box_area=0.01, max_box_area=0.9,
@@ -24,7 +25,7 @@ SCREEN = ScreenParams(dedup_distance=4, min_sharpness=10)
 
 
 def _frames_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows).assign(path=lambda f: f["path"].astype(str))
+    return pd.DataFrame(loose_frame_rows(rows))
 
 
 def test_a_still_shot_is_kept_once_and_a_blurred_frame_not_at_all(tmp_path, bikes):
@@ -73,7 +74,7 @@ def _detections(boxes: list[tuple]) -> pd.DataFrame:
 
 
 FRAMES = pd.DataFrame({"frame_id": [f"v_{i}" for i in range(6)], "video_id": "v", "t_ms": range(6),
-                       "path": "", "width": 100, "height": 100})
+                       "shard": "", "offset": 0, "size": 0, "width": 100, "height": 100})
 
 
 def test_each_box_rule_counts_what_it_rejects():

@@ -4,7 +4,7 @@ Actors by hand (``ray.util.ActorPool``) rather than Ray Data's ``map_batches``:
 detect already batches, caches and checkpoints by frame hash, so all it needs
 from Ray is "run this batch on a loaded model somewhere and give the rows
 back in order", and Ray core keeps the optional install small. Each batch
-travels with its JPEG bytes and the model files once per actor, so workers
+travels with its JPEG bytes (read from the shards by the driver) and the model files once per actor, so workers
 need no shared filesystem; rows come back and the driver commits them as
 checkpoint parts, exactly as a local run does.
 """
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
 
 from framehound.darknet.cfg import read_names
@@ -23,6 +24,7 @@ from framehound.detect.backends import build_detector, choose_backend
 from framehound.model.install import ROLES
 from framehound.params import DetectParams
 from framehound.progress import progress
+from framehound.shards import read_jpeg_or_empty
 
 
 class DetectorActor:
@@ -43,13 +45,13 @@ class DetectorActor:
         """Cache rows for ``(frame_id, sha256, jpeg)`` triples."""
         from framehound.detect.run import detect_frames
 
-        with tempfile.TemporaryDirectory(dir=self.home) as folder:
-            paths = []
-            for frame_id, _, jpeg in batch:
-                paths.append(Path(folder) / f"{frame_id}.jpg")
-                paths[-1].write_bytes(jpeg)
+        # The batch's JPEGs end to end in one file: to detect_frames, a shard like extract's.
+        with tempfile.NamedTemporaryFile(dir=self.home, suffix=".bin") as joined:
+            offsets = np.cumsum([0] + [len(jpeg) for _, _, jpeg in batch])
+            joined.write(b"".join(jpeg for _, _, jpeg in batch))
+            joined.flush()
             frames = pd.DataFrame({"frame_id": [b[0] for b in batch], "sha256": [b[1] for b in batch],
-                                   "path": [str(p) for p in paths]})
+                                   "shard": joined.name, "offset": offsets[:-1], "size": np.diff(offsets)})
             result = detect_frames(frames, self.detector, self.names, self.params.conf_floor,
                                    self.params.nms_threshold)
         return result.cache  # undecodable frames are left to the driver's pass, which records them
@@ -75,7 +77,8 @@ def detect_on_actors(actors: list, frames: pd.DataFrame, batch_frames: int) -> I
     batches = [unique.iloc[i:i + batch_frames] for i in range(0, len(unique), batch_frames)]
 
     pool = ActorPool(actors)
-    payloads = ([(f, s, Path(p).read_bytes()) for f, s, p in zip(b["frame_id"], b["sha256"], b["path"], strict=True)]
-                for b in batches)
+    payloads = ([(f, s, read_jpeg_or_empty(*r)) for f, s, *r in
+                 zip(b["frame_id"], b["sha256"], b["shard"], b["offset"].astype(int), b["size"].astype(int),
+                     strict=True)] for b in batches)
     results = pool.map(lambda actor, batch: actor.detect.remote(batch), payloads)
     yield from progress(results, desc="detect", total=len(batches), unit="batch")

@@ -36,6 +36,7 @@ from framehound.errors import FramehoundError
 from framehound.executor import RayCluster
 from framehound.params import DetectParams
 from framehound.progress import progress
+from framehound.shards import read_jpeg
 
 log = logging.getLogger("framehound")
 
@@ -52,15 +53,16 @@ class Frame:
     error: str = ""
 
 
-def _load(detector: Detector, frame_id: str, path: str, digest: str, known: frozenset[str]) -> Frame:
+def _load(detector: Detector, frame_id: str, digest: str, shard: str, offset: int, size: int,
+          known: frozenset[str]) -> Frame:
     """A frame ready for inference; a cached one (by the hash extract recorded) is not even read."""
     if digest in known:
         return Frame(frame_id, digest)
     try:
-        data = Path(path).read_bytes()
+        data = read_jpeg(shard, offset, size)
     except OSError as exc:
-        return Frame(frame_id, digest, error=f"cannot read {path}: {exc.strerror}")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return Frame(frame_id, digest, error=f"cannot read {shard}: {exc.strerror or exc}")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         return Frame(frame_id, digest, error="image could not be decoded")
     return Frame(frame_id, digest, image.shape[1], image.shape[0], network_input(image, detector.input_size))
@@ -72,7 +74,8 @@ def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> 
     # which is the wall there (the network is far faster than decoding).
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
-    jobs = zip(frames["frame_id"], frames["path"], frames["sha256"], strict=True)
+    jobs = zip(frames["frame_id"], frames["sha256"], frames["shard"], frames["offset"].astype(int),
+               frames["size"].astype(int), strict=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = deque(pool.submit(_load, detector, *job, known) for job in islice(jobs, ahead))
         while pending:

@@ -123,17 +123,22 @@ def _command(video: Path, pattern: str, settings: ExtractParams, width: int, hei
     )
 
 
-def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams) -> list[dict]:
+def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams,
+                   size: tuple[int, int] | None = None) -> list[dict]:
     """Write ``<frame_id>.jpg`` files into ``out_dir``; return one row per frame, in time order.
 
     ``t_ms`` (and so the frame id) is ``i * 1000 / fps`` in ``fps`` mode and
     the frame's presentation time otherwise (see the module docstring).
+    ``size`` is the video's (width, height) when fetch already measured it:
+    probing again costs an ffmpeg start, as much as decoding a short clip.
     Raises FramehoundError for an undecodable video.
     """
-    info = probe_video(video)
-    if info.width <= 0 or info.height <= 0:
+    if size is None:
+        info = probe_video(video)
+        size = info.width, info.height
+    if size[0] <= 0 or size[1] <= 0:
         raise FramehoundError(f"{video}: video stream has no size")
-    width, height = fit_size(info.width, info.height, settings.max_side)
+    width, height = fit_size(*size, settings.max_side)
     numbered = out_dir / f".{video_id}.ffmpeg"  # ffmpeg's own names, renamed below
     numbered.mkdir(parents=True, exist_ok=True)
     try:

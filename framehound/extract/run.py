@@ -21,6 +21,15 @@ from framehound.params import ExtractParams
 log = logging.getLogger("framehound")
 
 
+def _measured_size(video: Any) -> tuple[int, int] | None:
+    """The (width, height) fetch recorded for a videos-table row; None when it has none (a hand-made table)."""
+    try:
+        size = int(video.width), int(video.height)
+    except (TypeError, ValueError):  # empty or NaN
+        return None
+    return size if min(size) > 0 else None
+
+
 def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, tables_dir: Path,
                 executor: Executor, ship_videos: bool = False) -> str:
     """Extract the videos whose frames are missing or stale; write the tables for all of them.
@@ -36,7 +45,8 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
     keys = {v.id: video_key(v.sha256 or sha256_file(v.path), params) for v in videos.itertuples(index=False)}
     stored = {video_id: store.rows(video_id, key) for video_id, key in keys.items()}
     todo = [v for v in videos.itertuples(index=False) if stored[v.id] is None]
-    tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"") for v in todo]
+    tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"", _measured_size(v))
+             for v in todo]
     skipped: dict[str, str] = {}
     for result in executor.map(extract_video, tasks, desc="extract", unit="video"):
         if result.error:

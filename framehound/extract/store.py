@@ -1,10 +1,10 @@
-"""data/frames/: one folder a video, kept across runs, each stamped with what made it.
+"""data/frames/: one shard a video (framehound.shards), kept across runs, each stamped with what made it.
 
-``<video>/frames.json`` holds the key (the video's sha256, the extract params,
-``FORMAT``) and the frame rows; it is written last, inside a temporary folder
-that replaces the old one in one rename, so a folder with a stamp is complete.
-A rerun re-extracts only videos whose key changed, and deletes the folders of
-videos no longer fetched.
+A shard's last member, ``frames.json``, holds its key (the video's sha256,
+the extract params, ``FORMAT``) and the frame rows; the shard is written
+under a temporary name and renamed into place, so a shard that exists is
+complete. A rerun re-extracts only videos whose key changed, and deletes the
+shards of videos no longer fetched.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from framehound.atomic import atomic_path, remove_path
+from framehound.atomic import remove_path, write_bytes
+from framehound.errors import FramehoundError
 from framehound.extract.work import VideoFrames
 from framehound.params import ExtractParams
+from framehound.shards import SUFFIX, pack, read_stamp
 
-STAMP = "frames.json"
-FORMAT = 1  # bump when extraction changes its output for the same params
+FORMAT = 2  # bump when extraction changes its output for the same params (2: shards, not folders)
 
 
 def video_key(video_sha256: str, params: ExtractParams) -> str:
@@ -35,32 +36,39 @@ class FrameStore:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
+    def shard(self, video_id: str) -> Path:
+        return self.root / f"{video_id}{SUFFIX}"
+
     def rows(self, video_id: str, key: str) -> list[dict[str, Any]] | None:
-        """The stored rows of ``video_id`` if they were made with ``key``, with their paths."""
-        try:
-            stamp = json.loads((self.root / video_id / STAMP).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        """The stored rows of ``video_id`` if they were made with ``key``, with where each JPEG lies."""
+        found = read_stamp(self.shard(video_id))
+        if found is None or found[0].get("key") != key:
             return None
-        return self._with_paths(video_id, stamp["rows"]) if stamp.get("key") == key else None
+        stamp, ranges = found
+        shard = self.shard(video_id).as_posix()
+        try:
+            return [row | {"shard": shard, "offset": ranges[row["frame_id"]][0], "size": ranges[row["frame_id"]][1]}
+                    for row in stamp["rows"]]
+        except KeyError:  # a stamp naming frames the shard lacks: not ours, extract again
+            return None
 
     def save(self, frames: VideoFrames, key: str) -> list[dict[str, Any]]:
-        """Replace the folder of ``frames.video_id`` in one rename; return its rows, as ``rows`` would."""
-        with atomic_path(self.root / frames.video_id, directory=True) as tmp:
-            for row, jpeg in zip(frames.rows, frames.jpegs, strict=True):
-                (tmp / f"{row['frame_id']}.jpg").write_bytes(jpeg)
-            (tmp / STAMP).write_text(json.dumps({"key": key, "rows": frames.rows}, sort_keys=True) + "\n",
-                                     encoding="utf-8")
-        return self._with_paths(frames.video_id, frames.rows)
-
-    def _with_paths(self, video_id: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [row | {"path": (self.root / video_id / f"{row['frame_id']}.jpg").as_posix()} for row in rows]
+        """Replace the shard of ``frames.video_id`` in one rename; return its rows, as ``rows`` would."""
+        ids = [row["frame_id"] for row in frames.rows]
+        write_bytes(self.shard(frames.video_id),
+                    pack(zip(ids, frames.jpegs, strict=True), {"key": key, "rows": frames.rows}))
+        rows = self.rows(frames.video_id, key)
+        if rows is None:
+            raise FramehoundError(f"{self.shard(frames.video_id)}: written but does not read back")
+        return rows
 
     def drop(self, video_id: str) -> None:
-        remove_path(self.root / video_id)
+        remove_path(self.shard(video_id))
 
     def keep_only(self, video_ids: set[str]) -> int:
-        """Delete the folders of other videos; how many went."""
-        gone = [p for p in self.root.iterdir() if p.name not in video_ids and not p.name.startswith(".")]
+        """Delete everything but the shards of ``video_ids`` (folders of the old layout too); how many went."""
+        keep = {self.shard(v).name for v in video_ids}
+        gone = [p for p in self.root.iterdir() if p.name not in keep and not p.name.startswith(".")]
         for path in gone:
             remove_path(path)
         return len(gone)

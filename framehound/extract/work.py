@@ -24,6 +24,7 @@ class VideoTask:
     params: ExtractParams
     name: str               # the video's path on the driver, for messages
     data: bytes = b""       # the file itself, for workers without the checkout; else ``name`` is read
+    size: tuple[int, int] | None = None  # (width, height) as fetch measured it; None: probe it
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def extract_video(task: VideoTask) -> VideoFrames:
         if task.data:
             video.write_bytes(task.data)
         try:
-            found = extract_frames(video, task.video_id, Path(scratch) / "frames", task.params)
+            found = extract_frames(video, task.video_id, Path(scratch) / "frames", task.params, task.size)
         except FramehoundError as exc:
             return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.name))
         jpegs = [Path(row.pop("path")).read_bytes() for row in found]

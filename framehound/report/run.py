@@ -13,6 +13,7 @@ from framehound.params import Params
 from framehound.report.page import render
 from framehound.report.summary import split_of_videos, summarize
 from framehound.report.thumbnails import thumbnail
+from framehound.shards import read_jpeg_or_empty
 
 SHEET_SIZE = 12
 
@@ -25,6 +26,10 @@ def sample_frames(labels: pd.DataFrame, name: str, seed: int) -> list[str]:
     return [candidates[i] for i in sorted(picked)]
 
 
+def _jpeg(frame: pd.Series) -> bytes:
+    return read_jpeg_or_empty(frame["shard"], int(frame["offset"]), int(frame["size"]))
+
+
 def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: Path,
                attribution: Path, out_dir: Path) -> str:
     """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd."""
@@ -33,9 +38,10 @@ def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: 
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     summary = summarize(tables.read_table(extract_frames, tables.FRAMES), tables.read_table(quality, tables.QUALITY),
                         frames, labels, split_of_videos(pd.read_csv(attribution, dtype=str)), classes)
-    paths = frames.set_index("frame_id")["path"]
+    where = frames.set_index("frame_id")
     seed = params.split.seed
-    sheets = {name: [thumbnail(Path(paths[f]), labels[labels["frame_id"] == f])
+    sheets = {name: [thumbnail(_jpeg(where.loc[f]), f"{where.loc[f, 'shard']}: frame {f}",
+                               labels[labels["frame_id"] == f])
                      for f in sample_frames(labels, name, seed)] for name in classes}
     shown = {k: v for k, v in params.as_dict().items() if k in ("extract", "screen", "detect", "filter", "split")}
     with atomic_path(out_dir, directory=True) as staging:

@@ -7,7 +7,6 @@ fixed sample per class keep it small whatever the size of the dataset.
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,11 +25,11 @@ def class_colour(index: int) -> tuple[int, int, int]:
     return int(bgr[2]), int(bgr[1]), int(bgr[0])
 
 
-def thumbnail(path: Path, boxes: pd.DataFrame) -> str:
-    """``data:`` URI of ``path`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours."""
-    image = cv2.imread(str(path))
+def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame) -> str:
+    """``data:`` URI of the frame ``jpeg`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours."""
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) if jpeg else None
     if image is None:
-        raise FramehoundError(f"{path}: cannot read frame")
+        raise FramehoundError(f"{name}: cannot read frame")
     scale = THUMB_SIDE / max(image.shape[:2])
     small = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
                        interpolation=cv2.INTER_AREA)
@@ -38,7 +37,7 @@ def thumbnail(path: Path, boxes: pd.DataFrame) -> str:
         r, g, b = class_colour(int(box.class_index))
         cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
                       (round(box.x_max * scale), round(box.y_max * scale)), (b, g, r), 2)
-    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
-        raise FramehoundError(f"{path}: cannot encode thumbnail")
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+        raise FramehoundError(f"{name}: cannot encode thumbnail")
+    return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")

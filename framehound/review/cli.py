@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trade.add_argument("--import-cvat", metavar="ANNOTATIONS_XML", type=Path,
                        help="record the boxes of a 'CVAT for images 1.1' export as decisions")
     parser.add_argument("--image", metavar="TEMPLATE",
-                        help="exports: how the tool finds each image, from {path} (relative to the repository), "
+                        help="exports: how the tool finds each image (written to <export name>-images/), from {path} "
+                             "(that image, relative to the repository), "
                              f"{{frame_id}}, {{video_id}} (Label Studio default: {labelstudio.DEFAULT_IMAGE_URL}; "
                              f"CVAT default: {cvat.DEFAULT_IMAGE_NAME})")
     parser.add_argument("--unreviewed", action="store_true", help="exports: only frames nobody has reviewed yet")
@@ -97,18 +98,20 @@ def run(args: argparse.Namespace) -> None:
     from framehound.review.project import ReviewProject
 
     project = ReviewProject(root)
-    if args.export_labelstudio:
-        out = args.export_labelstudio
+    if args.export_labelstudio or args.export_cvat:
+        out = args.export_labelstudio or args.export_cvat
         ids = _export_ids(project, args.unreviewed, args.limit)
-        tasks = labelstudio.export_tasks(project, ids, args.image or labelstudio.DEFAULT_IMAGE_URL)
-        write_text(out, json.dumps(tasks, indent=1) + "\n")
-        config = out.with_name(f"{out.stem}.label-config.xml")
-        write_text(config, labelstudio.labeling_config(project.classes))
-        print(f"{out}: {len(tasks)} tasks; labeling config: {config}")
-    elif args.export_cvat:
-        ids = _export_ids(project, args.unreviewed, args.limit)
-        write_text(args.export_cvat, cvat.export_xml(project, ids, args.image or cvat.DEFAULT_IMAGE_NAME))
-        print(f"{args.export_cvat}: {len(ids)} images")
+        images = out.with_name(f"{out.stem}-images")
+        project.write_images(ids, images)
+        if args.export_labelstudio:
+            tasks = labelstudio.export_tasks(project, ids, args.image or labelstudio.DEFAULT_IMAGE_URL, images)
+            write_text(out, json.dumps(tasks, indent=1) + "\n")
+            config = out.with_name(f"{out.stem}.label-config.xml")
+            write_text(config, labelstudio.labeling_config(project.classes))
+            print(f"{out}: {len(tasks)} tasks; images: {images}/; labeling config: {config}")
+        else:
+            write_text(out, cvat.export_xml(project, ids, images, args.image or cvat.DEFAULT_IMAGE_NAME))
+            print(f"{out}: {len(ids)} images, in {images}/")
     elif args.import_labelstudio:
         try:
             tasks = json.loads(args.import_labelstudio.read_text(encoding="utf-8"))

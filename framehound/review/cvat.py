@@ -9,7 +9,7 @@ of the file becomes a decision: its boxes, or a rejection when it carries the
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from framehound.boxes import Box
@@ -27,7 +27,8 @@ def _px(value: float) -> str:
     return f"{value:.2f}"
 
 
-def export_xml(project: ReviewProject, frame_ids: list[str], name_template: str = DEFAULT_IMAGE_NAME) -> str:
+def export_xml(project: ReviewProject, frame_ids: list[str], images: Path,
+               name_template: str = DEFAULT_IMAGE_NAME) -> str:
     """The annotation file for ``frame_ids``: labels are the dataset's classes plus the ``reject`` tag."""
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
@@ -43,7 +44,7 @@ def export_xml(project: ReviewProject, frame_ids: list[str], name_template: str 
         ET.SubElement(label, "attributes")
     for index, frame_id in enumerate(frame_ids):
         frame = project.frames[frame_id]
-        image = ET.SubElement(root, "image", id=str(index), name=project.image_ref(name_template, frame_id),
+        image = ET.SubElement(root, "image", id=str(index), name=project.image_ref(name_template, frame_id, images),
                               width=str(frame.width), height=str(frame.height))
         for box in project.current_boxes(frame_id):
             ET.SubElement(image, "box", label=box.class_name, source="auto" if box.confidence is not None else "manual",

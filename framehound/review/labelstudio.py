@@ -9,7 +9,7 @@ boxes, a ``reject`` choice rejects the frame, a skipped task is no decision.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
@@ -47,15 +47,16 @@ def _result(box: Box, index: int, width: int, height: int) -> dict[str, Any]:
     return result
 
 
-def export_tasks(project: ReviewProject, frame_ids: list[str], url_template: str) -> list[dict[str, Any]]:
-    """One task per frame, with its current boxes as a prediction."""
+def export_tasks(project: ReviewProject, frame_ids: list[str], url_template: str,
+                 images: Path) -> list[dict[str, Any]]:
+    """One task per frame, with its current boxes as a prediction; the images are those in ``images``."""
     tasks = []
     for frame_id in frame_ids:
         frame = project.frames[frame_id]
         boxes = project.current_boxes(frame_id)
         scores = [b.confidence for b in boxes if b.confidence is not None]
         tasks.append({
-            "data": {"image": project.image_ref(url_template, frame_id), "frame_id": frame_id,
+            "data": {"image": project.image_ref(url_template, frame_id, images), "frame_id": frame_id,
                      "frame_sha256": frame.sha256, "video_id": frame.video_id},
             "predictions": [{"model_version": "framehound", "score": round(min(scores, default=1.0), 4),
                              "result": [_result(b, i, frame.width, frame.height) for i, b in enumerate(boxes)]}],

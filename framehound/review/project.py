@@ -12,12 +12,14 @@ its boxes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from framehound import tables
+from framehound.atomic import atomic_path
 from framehound.boxes import Box
 from framehound.darknet.cfg import read_names
 from framehound.decisions.log import DECISIONS_PATH, Decision, append, now_utc
@@ -28,6 +30,7 @@ from framehound.filter.rules import select
 from framehound.layout import paths
 from framehound.model.install import model_dir
 from framehound.params import load as load_params
+from framehound.shards import read_jpeg
 
 BOX_KEY = ["frame_id", "class_name", "confidence", "x_min", "y_min", "x_max", "y_max"]
 
@@ -39,10 +42,16 @@ class Frame:
     t_ms: int
     width: int
     height: int
-    path: Path       # the JPEG, under the project root
+    shard: Path      # the file holding the JPEG (framehound.shards), under the project root
+    offset: int
+    size: int
     sha256: str
     proposed: list[Box]
     dimmed: list[Box]
+
+    def jpeg(self) -> bytes:
+        """The frame's JPEG bytes; OSError when its shard is gone."""
+        return read_jpeg(self.shard, self.offset, self.size)
 
 
 def _read(path: Path, table: tables.Table) -> pd.DataFrame:
@@ -72,8 +81,9 @@ class ReviewProject:
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
         self.frames: dict[str, Frame] = {
-            r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.path,
-                              r.sha256, proposed.get(r.frame_id, []), dimmed.get(r.frame_id, []))
+            r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
+                              int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),
+                              dimmed.get(r.frame_id, []))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
         self.decisions_path = root / DECISIONS_PATH
         decided, unused = read_decisions(self.decisions_path, frames)
@@ -81,12 +91,20 @@ class ReviewProject:
         self.unreadable_lines: int = unused["unreadable_lines"]
         self.missing_frames: int = unused["decisions_for_missing_frames"]
 
-    def image_ref(self, template: str, frame_id: str) -> str:
-        """How another tool finds a frame's image: ``template`` with {path} (relative to the
-        repository), {frame_id} and {video_id} filled in."""
-        frame = self.frames[frame_id]
-        return template.format(path=frame.path.relative_to(self.root).as_posix(), frame_id=frame_id,
-                               video_id=frame.video_id)
+    def write_images(self, frame_ids: list[str], folder: Path) -> None:
+        """``<frame_id>.jpg`` files of ``frame_ids`` in ``folder`` (replaced whole): the images another tool opens.
+
+        Frames live in shards, which labelling tools cannot read; an export writes the frames it names.
+        """
+        with atomic_path(folder, directory=True) as staging:
+            for frame_id in frame_ids:
+                (staging / f"{frame_id}.jpg").write_bytes(self.frames[frame_id].jpeg())
+
+    def image_ref(self, template: str, frame_id: str, folder: Path) -> str:
+        """How another tool finds a frame's image written by ``write_images`` into ``folder``: ``template``
+        with {path} (the image, relative to the repository), {frame_id} and {video_id} filled in."""
+        image = os.path.relpath(folder / f"{frame_id}.jpg", self.root)
+        return template.format(path=Path(image).as_posix(), frame_id=frame_id, video_id=self.frames[frame_id].video_id)
 
     def current_boxes(self, frame_id: str) -> list[Box]:
         """The boxes a frame has now: the person's when reviewed (none when rejected), else the proposal."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, jsonify, render_template_string, request, send_file
+from flask import Flask, Response, abort, jsonify, render_template_string, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from framehound.boxes import Box
@@ -198,9 +198,12 @@ def create_app(project: ReviewProject, reviewer: str, listen: str = "127.0.0.1")
     @app.get("/image/<frame_id>")
     def image(frame_id: str) -> Response:
         frame = project.frames.get(frame_id)
-        if frame is None or not frame.path.resolve().is_relative_to(data_dir) or not frame.path.is_file():
+        if frame is None or not frame.shard.resolve().is_relative_to(data_dir):
             abort(404)
-        return send_file(frame.path.resolve(), mimetype="image/jpeg")
+        try:
+            return Response(frame.jpeg(), mimetype="image/jpeg")
+        except OSError:
+            abort(404)
 
     return app
 

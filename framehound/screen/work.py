@@ -1,4 +1,4 @@
-"""Measuring a video's frames as a unit of work that travels by value (paths locally, bytes to remote workers)."""
+"""Measuring a video's frames as a unit of work that travels by value (byte ranges locally, bytes to remote workers)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import cv2
 import numpy as np
 
 from framehound.screen.quality import dhash, sharpness
+from framehound.shards import read_jpeg_or_empty
 
 
 @dataclass(frozen=True)
 class MeasureTask:
-    paths: tuple[str, ...] = ()     # files the worker can read...
-    jpegs: tuple[bytes, ...] = ()   # ...or the files themselves
+    ranges: tuple[tuple[str, int, int], ...] = ()  # (shard, offset, size) the worker can read...
+    jpegs: tuple[bytes, ...] = ()                  # ...or the JPEGs themselves
 
 
 def measure_gray(gray: np.ndarray | None) -> tuple[str, float]:
@@ -25,6 +26,7 @@ def measure_gray(gray: np.ndarray | None) -> tuple[str, float]:
 
 def measure_frames(task: MeasureTask) -> list[tuple[str, float]]:
     """The measurements of every frame of ``task``, in order."""
-    if task.paths:
-        return [measure_gray(cv2.imread(p, cv2.IMREAD_GRAYSCALE)) for p in task.paths]
-    return [measure_gray(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_GRAYSCALE)) for j in task.jpegs]
+    jpegs = task.jpegs or (read_jpeg_or_empty(*r) for r in task.ranges)
+    return [measure_gray(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_GRAYSCALE) if j else None)
+            for j in jpegs]
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import yaml
 
 from framehound.boxes import Box, format_labels
 from framehound.params import EXPORT_FORMATS
+from framehound.shards import read_jpeg
 from framehound.split.assign import SPLITS, Walk, split_walk
 from framehound.split.coco import write_coco
 from framehound.split.voc import write_voc
@@ -55,7 +55,8 @@ def _layout(root: Path, walk: Walk, classes: list[str]) -> None:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
         for frame, group in walk[split]:
-            shutil.copyfile(frame.path, root / "images" / split / f"{frame.frame_id}.jpg")
+            (root / "images" / split / f"{frame.frame_id}.jpg").write_bytes(
+                read_jpeg(frame.shard, int(frame.offset), int(frame.size)))
             boxes = [Box.from_row(r) for r in group.itertuples(index=False)]
             (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
                 format_labels(boxes, classes, frame.width, frame.height))
@@ -70,7 +71,7 @@ def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_
                   classes: list[str], formats: Sequence[str] = EXPORT_FORMATS) -> None:
     """Fill ``root`` with the images and the files of each format in ``formats``.
 
-    ``frames`` are the kept frames (with ``path``), ``labels`` their boxes in
+    ``frames`` are the kept frames (where their JPEGs lie: ``shard``, ``offset``, ``size``), ``labels`` their boxes in
     pixels, ``split_of`` maps each video to its split.
     """
     walk = split_walk(frames, labels, split_of)
