@@ -55,12 +55,13 @@ def test_repro_runs_every_stage_and_leaves_a_dataset(project, first_repro):
     assert (dataset / "obj.names").read_text() == "person\nbicycle\ncar\n"
     images = {split: (dataset / f"{split}.txt").read_text().split() for split in ("train", "val", "test")}
     assert all(images.values()), "the default footage fills every split"
-    for image in sum(images.values(), []):
+    every = [image for split in images.values() for image in split]
+    for image in every:
         assert (dataset / image).is_file()
         label = dataset / image.replace("images/", "labels/", 1).replace(".jpg", ".txt")
         assert label.read_text().strip(), f"{label} is empty"
     attribution = list(csv.DictReader((dataset / "attribution.csv").open()))
-    assert sorted(row["image"] for row in attribution) == sorted(sum(images.values(), []))
+    assert sorted(row["image"] for row in attribution) == sorted(every)
     by_source = {row["source"]: (row["uploader"], row["license"]) for row in attribution}
     assert by_source["pypi:hachoir==3.4.0#tests/files/flashmob.mkv"] == ("dadaprod", "CC BY-NC-SA 2.0 FR")
     assert by_source["pypi:opencv-python==4.10.0.84#opencv/samples/data/vtest.avi"] == (
