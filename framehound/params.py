@@ -75,8 +75,14 @@ def _sha256(value: Any) -> str | None:
 
 
 def folder_name(value: Any) -> str | None:
-    """The problem with ``value`` as a folder name of its own (a model's, a preset's), or None."""
-    return None if re.fullmatch(r"[A-Za-z0-9._-]+", value) else f"must be a plain folder name, got {value!r}"
+    """The problem with ``value`` as a folder name of its own (a model's, a preset's), or None.
+
+    No leading dot: ``..`` would name the parent folder (``models/..`` is the
+    repository, which installing a model replaces), ``.x`` a hidden one.
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", value):
+        return None
+    return f"must be a plain folder name (letters, digits, . _ -; no leading dot), got {value!r}"
 
 
 def _non_empty_unique_strings(value: Any) -> str | None:

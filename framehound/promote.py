@@ -87,8 +87,6 @@ def promote(root: Path, name: str | None = None, force: bool = False) -> str:
     name = name or f"trained-{digests['weights'][:8]}"
     if problem := folder_name(name):
         raise FramehoundError(f"promote: NAME {problem}")
-    if name.startswith("."):
-        raise FramehoundError(f"promote: NAME must not start with a dot, got {name!r}")
     preset, folder = root / PRESETS / f"{name}.yaml", root / PROMOTED / name
     if preset.exists() or folder.exists():
         if not force:

@@ -64,6 +64,8 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("filter.zzz", 0.5, "filter.zzz: unknown key (expected one of classes, min_confidence,"),
         ("extract.fps", "fast", "extract.fps: must be a number"),
         ("extract.max_side", True, "extract.max_side: must be an integer"),
+        ("model.name", "..",
+         "model.name: must be a plain folder name (letters, digits, . _ -; no leading dot), got '..'"),
         ("extract.mode", "iframes", "extract.mode: must be one of fps, keyframes, scenes, got 'iframes'"),
         ("extract.scene_threshold", 0, "extract.scene_threshold: must be in (0, 1], got 0"),
         ("detect.half", 1, "detect.half: must be true or false"),
