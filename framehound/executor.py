@@ -52,7 +52,6 @@ class LocalPool:
     """A process pool sized to the machine: embedded, no server."""
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
         self.where = f"local, {workers} processes"
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
 

@@ -22,7 +22,7 @@ import json
 import os
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,11 @@ def read_jpeg_or_empty(file: str | os.PathLike[str], offset: int, size: int) -> 
         return read_jpeg(file, offset, size)
     except OSError:
         return b""
+
+
+def frame_ranges(frames: Any) -> Iterator[tuple[str, int, int]]:
+    """``(shard, offset, size)`` of each row of a frames table, in order: what ``read_jpeg`` takes."""
+    return zip(frames["shard"], frames["offset"].astype(int), frames["size"].astype(int), strict=True)
 
 
 def loose_jpeg_columns(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from framehound.errors import FramehoundError
 from framehound.executor import RayCluster
 from framehound.params import DetectParams
 from framehound.progress import progress
-from framehound.shards import read_jpeg
+from framehound.shards import frame_ranges, read_jpeg
 
 log = logging.getLogger("framehound")
 
@@ -74,8 +74,7 @@ def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> 
     # which is the wall there (the network is far faster than decoding).
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
-    jobs = zip(frames["frame_id"], frames["sha256"], frames["shard"], frames["offset"].astype(int),
-               frames["size"].astype(int), strict=True)
+    jobs = ((f, s, *r) for f, s, r in zip(frames["frame_id"], frames["sha256"], frame_ranges(frames), strict=True))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = deque(pool.submit(_load, detector, *job, known) for job in islice(jobs, ahead))
         while pending:

@@ -7,7 +7,6 @@ no view of the driver's checkout, and the driver alone writes data/frames.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,5 +45,4 @@ def extract_video(task: VideoTask) -> VideoFrames:
         except FramehoundError as exc:
             return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.name))
         jpegs = [Path(row.pop("path")).read_bytes() for row in found]
-        shutil.rmtree(Path(scratch) / "frames")
     return VideoFrames(task.video_id, found, jpegs)

@@ -105,6 +105,13 @@ def ydl_options(fetch: FetchParams, temp: Path) -> dict[str, Any]:
     return options
 
 
+def site_metadata(info: dict[str, Any]) -> dict[str, str]:
+    """What the store keeps of yt-dlp's info dict (which also holds objects that need not travel to the driver)."""
+    return {"webpage_url": info.get("webpage_url") or info.get("original_url") or "",
+            "extractor": info.get("extractor_key") or info.get("extractor") or "",
+            **{key: info.get(key) or "" for key in ("title", "uploader", "channel", "license", "upload_date")}}
+
+
 def reason(exc: Exception) -> str:
     """yt-dlp's error message as one line, without its ``ERROR:`` prefix.
 

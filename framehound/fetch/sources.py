@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from framehound.errors import FramehoundError
-from framehound.pypi import URI as PYPI_URI
+from framehound.pypi import parse_pypi_uri
 
 SEARCH = re.compile(r"^[a-z]*search[a-z]*(\d+|all)?:.+", re.IGNORECASE)
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -95,8 +95,11 @@ def _string_problem(entry: str) -> str | None:
         return "only http(s) URLs, yt-dlp search prefixes, pkg:, pypi: resources and local paths are accepted"
     if entry.startswith("pkg:") and not re.fullmatch(r"pkg:[A-Za-z_][\w.]*/[^\0]+", entry):
         return "expected pkg:<module>/<path inside the package>"
-    if entry.startswith("pypi:") and not PYPI_URI.fullmatch(entry):
-        return "expected pypi:<name>==<version>#<path inside the sdist>"
+    if entry.startswith("pypi:"):
+        try:
+            parse_pypi_uri(entry)
+        except FramehoundError:
+            return "expected pypi:<name>==<version>#<path inside the sdist>"
     if "\0" in entry:
         return "contains a NUL character"
     return None

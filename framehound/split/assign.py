@@ -34,7 +34,7 @@ def assign_videos(frames_per_video: dict[str, int], ratios: dict[str, float], se
         if not donors:
             break
         donor = max(donors, key=lambda s: (assigned[s] - ratios[s] * total, -SPLITS.index(s)))
-        video = min((v for v in order if result[v] == donor), key=lambda v: (frames_per_video[v], order.index(v)))
+        video = min((v for v in order if result[v] == donor), key=frames_per_video.__getitem__)  # first of equals
         result[video] = empty
         assigned[donor] -= frames_per_video[video]
         assigned[empty] += frames_per_video[video]
