@@ -165,8 +165,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, default=2, help="1: only --frames; 2: also a tenth of it")
     parser.add_argument("--layouts", default="frames,shards")
     parser.add_argument("--readers", type=int, default=0,
-                        help="no-op stages that list data/frames as a dep (framehound has 4: screen, detect, "
-                             "split, report)")
+                        help="no-op stages that list data/frames as a dep (framehound had 4 before shards: "
+                             "screen, detect, split, report; now none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None, help="where the temporary repos go (default: a tempdir)")
     args = parser.parse_args()

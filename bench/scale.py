@@ -164,7 +164,7 @@ def main() -> None:
                 frames = len(tables.read_table(work / "extract" / "frames.parquet", tables.FRAMES))
                 print(f"{ex.where:28s} {first[0]:9.2f} {first[1]:9.2f} {added[0]:10.2f} {added[1]:9.2f} "
                       f"{args.videos / sum(first) * 60:10.0f} {sum(added) / sum(first):8.1%}   "
-                      f"({frames} frames; extract vs bare decode {decode / first[0]:.2f}×)")
+                      f"({frames} frames; extract speed vs bare decode {decode / first[0]:.2f}×)")
     finally:
         shutil.rmtree(root)
 
