@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.torch_model import ConvSpec, YoloHead, plan_layers
+from framehound.darknet.torch_model import ConvSpec, YoloHead, plan_layers, write_weights
 
 
 def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias: float | None = None) -> bytes:
@@ -23,7 +23,7 @@ def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias
     """
     rng = np.random.default_rng(seed)
     planned = plan_layers(parse_cfg(cfg_text))
-    parts = [np.array([0, 2, 0], np.int32).tobytes(), np.zeros(1, np.int64).tobytes()]
+    layers = []
     for index, conv in enumerate(planned):
         if not isinstance(conv, ConvSpec):
             continue
@@ -32,7 +32,6 @@ def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias
         if head_bias is not None and index + 1 < len(planned) and isinstance(planned[index + 1], YoloHead):
             biases = np.full(n, head_bias)
         kernel = rng.normal(0, 1 / np.sqrt(np.prod(conv.weight_shape[1:])), conv.weight_shape)
-        scales_means_variances = [rng.uniform(0.5, 1.5, n), rng.normal(0, 0.1, n), rng.uniform(0.5, 1.5, n)]
-        arrays = [biases, *scales_means_variances, kernel] if conv.batch_normalize else [biases, kernel]
-        parts += [a.astype(np.float32).tobytes() for a in arrays]
-    return b"".join(parts)
+        scales_means_variances = (rng.uniform(0.5, 1.5, n), rng.normal(0, 0.1, n), rng.uniform(0.5, 1.5, n))
+        layers.append(ConvSpec.pack(biases, scales_means_variances if conv.batch_normalize else None, kernel))
+    return write_weights(layers)

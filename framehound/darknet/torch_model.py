@@ -8,6 +8,7 @@ For inference batch norm is folded into the convolutions at load time; training
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,6 +274,12 @@ def plan_layers(sections: list[Section]) -> list[nn.Module | ConvSpec]:
         layers.append(layer)
         channels.append(current)
     return layers
+
+
+def write_weights(layers: Iterable[np.ndarray], seen: int = 0) -> bytes:
+    """A Darknet .weights file (format 0.2: int32 0, 2, 0, int64 ``seen``) of each conv layer's float32 values."""
+    header = np.array([0, 2, 0], np.int32).tobytes() + np.array([seen], np.int64).tobytes()
+    return header + b"".join(np.asarray(floats, np.float32).tobytes() for floats in layers)
 
 
 def read_weights(weights: bytes | np.ndarray | Path) -> np.ndarray:

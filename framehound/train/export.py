@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from framehound.atomic import write_bytes, write_text
-from framehound.darknet.torch_model import DarknetNet
+from framehound.darknet.torch_model import DarknetNet, write_weights
 from framehound.train.network import TrainConv
 
 
 def weights_bytes(net: DarknetNet, seen: int) -> bytes:
-    header = np.array([0, 2, 0], np.int32).tobytes() + np.array([seen], np.int64).tobytes()
-    return header + b"".join(layer.darknet_floats().tobytes() for layer in net.layers if isinstance(layer, TrainConv))
+    return write_weights((layer.darknet_floats() for layer in net.layers if isinstance(layer, TrainConv)), seen)
 
 
 def export_model(net: DarknetNet, cfg: str, classes: list[str], seen: int, folder: Path) -> None:
