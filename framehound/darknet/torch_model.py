@@ -231,10 +231,15 @@ def _maxpool(opts: dict[str, str]) -> MaxPool:
     return MaxPool(size, stride, int(opts.get("padding", size - 1)))
 
 
-def _yolo(opts: dict[str, str], channels: int, where: str) -> YoloHead:
+def yolo_anchors(opts: dict[str, str]) -> tuple[list[tuple[float, float]], list[int]]:
+    """A [yolo] layer's anchors (w, h) and its mask: the indices of those it predicts (all of ``num`` without one)."""
     pairs = [float(v) for v in opts.get("anchors", "").split(",") if v.strip()]
     anchors = list(zip(pairs[::2], pairs[1::2], strict=True))
-    mask = _ints(opts["mask"]) if "mask" in opts else list(range(int(opts.get("num", len(anchors)))))
+    return anchors, _ints(opts["mask"]) if "mask" in opts else list(range(int(opts.get("num", len(anchors)))))
+
+
+def _yolo(opts: dict[str, str], channels: int, where: str) -> YoloHead:
+    anchors, mask = yolo_anchors(opts)
     classes = int(opts.get("classes", 20))
     if channels != len(mask) * (5 + classes):
         raise FramehoundError(f"{where}: gets {channels} channels, but {len(mask)} anchors × "

@@ -24,6 +24,7 @@ from framehound.darknet.torch_model import (
     activation,
     plan_layers,
     split_weights,
+    yolo_anchors,
 )
 from framehound.errors import FramehoundError
 
@@ -102,9 +103,8 @@ def resize_head(cfg_text: str, classes: int) -> str:
     sections = parse_cfg(cfg_text)
     for index in head_conv_indices(sections):
         yolo = sections[index + 2].options
-        anchors = len(yolo["mask"].split(",")) if "mask" in yolo else int(yolo.get("num", 1))
         yolo["classes"] = str(classes)
-        sections[index + 1].options["filters"] = str(anchors * (5 + classes))
+        sections[index + 1].options["filters"] = str(len(yolo_anchors(yolo)[1]) * (5 + classes))
     return render_cfg(sections)
 
 
