@@ -34,6 +34,7 @@ LIST = (list,)
 BOOL = (bool,)
 EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
 EXTRACT_MODES = ("fps", "keyframes", "scenes")
+INCOMPLETE_POLICIES = ("mask", "drop", "review", "keep")
 
 
 def setting(types: tuple[type, ...], check: Check | None = None, *, nullable: bool = False, doc: str = "",
@@ -201,6 +202,11 @@ class FilterParams:
     seed: int = setting(INT)
     new_classes: list[str] = setting(LIST, _unique_strings, default=(),
                                      doc="classes the model may not know: people draw them in review")
+    incomplete: str = setting(STR, _one_of(*INCOMPLETE_POLICIES), default="mask",
+                              doc="an image with unlabelled objects: mask them, drop it, hold it for review, keep it")
+    incomplete_confidence: float = setting(NUM, _in_range(0, 1), default=0.25,
+                                           doc="a box of filter.classes this confident that is no label is an "
+                                               "unlabelled object")
 
     def __post_init__(self) -> None:
         both = [c for c in self.new_classes if c in self.classes]
@@ -227,6 +233,21 @@ class SplitParams:
             raise FramehoundError(f"split.train + split.val + split.test: must sum to 1, got {total:g}")
         if self.train == 0:
             raise FramehoundError("split.train: must be above 0")
+
+
+def _groundtruth(value: Any) -> str | None:
+    path = Path(value)
+    if path.is_absolute() or ".." in path.parts or path.parts[:1] != ("groundtruth",):
+        return f"must be a file under groundtruth/ (the folder the evaluate stage depends on), got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """Label quality against hand-checked boxes (the evaluate stage)."""
+
+    groundtruth: str | None = setting(STR, _groundtruth, nullable=True,
+                                      doc="COCO JSON under groundtruth/, images named <frame_id>.jpg; null: none")
 
 
 @dataclass(frozen=True)
@@ -264,6 +285,7 @@ class Params:
     filter: FilterParams = setting((FilterParams,))
     split: SplitParams = setting((SplitParams,))
     train: TrainParams = setting((TrainParams,))
+    evaluate: EvaluateParams = setting((EvaluateParams,), default=EvaluateParams(None))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, as in params.yaml (for tables, JSON records and the report)."""

@@ -117,6 +117,19 @@ LABELS = Table({
 }, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
 
 
+# data/filter/unlabelled.parquet — objects of the requested classes a labelled frame would leave unlabelled
+# (framehound.filter.completeness), and what filter.incomplete did about each.
+UNLABELLED = Table({
+    "frame_id": "frame in frames.parquet",
+    "video_id": "video of the frame",
+    "class_name": "class of the object",
+    "confidence": "the detector's box confidence (0 for a tracked miss: no box here)",
+    "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",
+    "reason": "low_confidence, small_box, large_box, border_box or tracked_miss",
+    "outcome": "masked, dropped, held (for review), kept, or reviewed (a person's decision made the frame complete)",
+}, key=("frame_id", "reason", "class_name", "x_min", "y_min"))
+
+
 NUMERIC = {"duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 

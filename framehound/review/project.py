@@ -20,12 +20,12 @@ import pandas as pd
 
 from framehound import tables
 from framehound.atomic import atomic_path
-from framehound.boxes import Box
+from framehound.boxes import Box, boxes_by_frame
 from framehound.darknet.cfg import read_names
 from framehound.decisions.log import DECISIONS_PATH, Decision, append, now_utc
 from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
-from framehound.filter.decisions import boxes_by_frame, read_decisions
+from framehound.filter.decisions import read_decisions
 from framehound.filter.rules import select
 from framehound.layout import paths
 from framehound.model.install import model_dir
