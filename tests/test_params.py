@@ -12,7 +12,7 @@ import yaml
 
 from framehound import preflight
 from framehound.errors import FramehoundError
-from framehound.params import ModelFile, ScreenParams, load, validate
+from framehound.params import EvaluateParams, ModelFile, ScreenParams, load, validate
 from tests.conftest import REPO
 
 
@@ -123,10 +123,37 @@ def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one
     root = tmp_path  # <root>/models/yolov3-tiny, as the model stage lays it out
     (root / "models").mkdir()
     (root / "models" / "yolov3-tiny").symlink_to(model_dir)
-    unicorn = validate(_broken(default_params, "filter.classes", ["person", "unicorn"]))
+    no_truth = EvaluateParams(None)  # this test is about classes; the ground truth has its own
+    unicorn = replace(validate(_broken(default_params, "filter.classes", ["person", "unicorn"])), evaluate=no_truth)
     with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'unicorn' \(a class the model does not"):
         preflight.check(unicorn, root)
-    assert preflight.check(default_params, root) == ""
+    assert preflight.check(replace(default_params, evaluate=no_truth), root) == ""
     other_names = replace(unicorn, model=replace(unicorn.model, names=ModelFile("/my/model.names", None)))
     assert "is not the .names params.yaml names" in preflight.check(other_names, root)
     assert "is not installed yet" in preflight.check(unicorn, root / "elsewhere")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "ground truth not found"),
+    ("{not json", "not a readable COCO JSON file"),
+    ('{"images": [], "annotations": []}', "not COCO ground truth: 'categories'"),
+    ('{"images": [{"id": 1, "file_name": "a_0.jpg", "width": 10, "height": 10}], "categories": '
+     '[{"id": 1, "name": "person"}], "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 0, 5]}]}',
+     "has an empty or invalid bbox"),
+])
+def test_a_bad_ground_truth_file_stops_check_in_one_line(default_params, tmp_path, content, message):
+    truth = tmp_path / "groundtruth" / "mine.json"
+    truth.parent.mkdir()
+    if content is not None:
+        truth.write_text(content)
+    params = replace(default_params, evaluate=EvaluateParams("groundtruth/mine.json"))
+    with pytest.raises(FramehoundError, match=message) as caught:
+        preflight.check(params, tmp_path)
+    assert str(caught.value).startswith(str(truth)) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("path", ["/etc/truth.json", "groundtruth/../params.yaml", "data/truth.json"])
+def test_the_ground_truth_must_lie_under_groundtruth(default_params, path):
+    raw = _broken(default_params, "evaluate.groundtruth", path)
+    with pytest.raises(FramehoundError, match=r"^evaluate.groundtruth: must be a file under groundtruth/"):
+        validate(raw)

@@ -97,7 +97,7 @@ def unlabelled(rejected: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataFram
     keep = [not any(b.class_name == row.class_name and inside_share(Box.from_row(row), b) >= SAME_OBJECT_SHARE
                     for b in by_frame.get(row.frame_id, []))
             for row in candidates.itertuples(index=False)]
-    return candidates[keep].reset_index(drop=True)
+    return candidates[np.array(keep, dtype=bool)].reset_index(drop=True)
 
 
 def mask_raster(width: int, height: int, regions: list[Box], labels: list[Box]) -> np.ndarray:

@@ -73,13 +73,17 @@ class ReviewProject:
         self.min_confidence: float = params.filter.min_confidence
         frames = _read(root / paths.screen_frames, tables.FRAMES)
         detections = _read(root / paths.detections, tables.DETECTIONS)
-        proposed_rows = select(detections, frames, params.filter,
-                               read_names(names_path.read_text(encoding="utf-8"))).proposed
+        selection = select(detections, frames, params.filter, read_names(names_path.read_text(encoding="utf-8")))
+        proposed_rows = selection.proposed
         requested = detections[detections["class_name"].isin(self.classes)
                                & (detections["confidence"] >= self.min_confidence / 2)]
+        # Unlabelled objects filter found (completeness) are shown too, so a person sees what is missing.
+        requested = pd.concat([requested, selection.unlabelled]).drop_duplicates(BOX_KEY)
         dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
+        # Frames filter holds out until a person decides (filter.incomplete: review): queued first.
+        self.held: set[str] = set(selection.unlabelled.loc[selection.unlabelled["outcome"] == "held", "frame_id"])
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
                               int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),
