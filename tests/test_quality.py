@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from framehound.boxes import Box
 from framehound.darknet.cfg import read_names

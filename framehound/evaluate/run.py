@@ -17,6 +17,7 @@ from framehound.boxes import boxes_by_frame
 from framehound.errors import FramehoundError
 from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
 from framehound.evaluate.scores import ImageScore, score_image, summarize
+from framehound.layout import paths
 
 
 def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame, labels: pd.DataFrame,
@@ -63,3 +64,16 @@ def headline(figures: dict) -> str:
     return (f"{figures['images']} of {figures['groundtruth_images']} ground-truth images in the dataset: "
             f"precision@0.5 {show(figures['precision@0.5'])}, recall@0.5 {show(figures['recall@0.5'])}, "
             f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}")
+
+
+def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
+    """``framehound evaluate``: this project's current labels (data/filter) against any ground-truth file."""
+    truth = read_groundtruth(groundtruth)
+    filtered = root / paths.filter
+    if not (filtered / "unlabelled.parquet").is_file():
+        raise FramehoundError(f"{filtered}: no filter output; run the pipeline up to filter first (dvc repro filter)")
+    figures, _ = score_dataset(truth, tables.read_table(root / paths.screen_frames, tables.FRAMES),
+                               tables.read_table(filtered / "frames.parquet", tables.FRAMES),
+                               tables.read_table(filtered / "labels.parquet", tables.LABELS),
+                               tables.read_table(filtered / "unlabelled.parquet", tables.UNLABELLED), classes)
+    return figures

@@ -109,7 +109,7 @@ def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str
                        for o, n in incomplete["images"].items())
     images = "".join(f'<img src="{uri}" alt="incomplete image">' for uri in sheet)
     rules = "".join(
-        f"<h4>{escape(reason)}</h4><div class=\"sheet\">"
+        f"<h4>{escape(reason)} ({incomplete['objects'][reason]})</h4><div class=\"sheet\">"
         + "".join(f'<img src="{uri}" alt="{escape(reason)}">' for uri in uris) + "</div>"
         for reason, uris in examples.items() if uris)
     return (f"<h3>Incomplete images (filter.incomplete: {escape(incomplete['policy'])})</h3>"
@@ -118,7 +118,8 @@ def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str
             f"<div class=\"charts\"><table><thead><tr><th>reason</th><th>objects</th></tr></thead>"
             f"<tbody>{reasons}</tbody></table><table><thead><tr><th>outcome</th><th>images</th></tr></thead>"
             f"<tbody>{outcomes}</tbody></table></div>"
-            f"<p>Examples, labels in class colours, unlabelled objects in red:</p><div class=\"sheet\">{images}</div>"
+            "<p>Examples, labels in class colours, unlabelled objects in white on black:</p>"
+            f"<div class=\"sheet\">{images}</div>"
             f"<h3>Boxes the rules rejected</h3>{rules or '<p>None.</p>'}")
 
 
