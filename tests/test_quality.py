@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from framehound.boxes import Box
+from framehound.cli import main
 from framehound.darknet.cfg import read_names
 from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.run import detect_frames
@@ -26,6 +27,7 @@ from framehound.filter.rules import select
 from framehound.params import FilterParams
 from framehound.shards import loose_jpeg_columns
 from tests.conftest import REPO
+from tests.test_review_project import build_project, filter_and_split
 
 GROUNDTRUTH = REPO / "groundtruth" / "sample_footage" / "annotations.json"
 FILTER = FilterParams(classes=["person", "car"], min_confidence=0.5, min_box_area=0.001, max_box_area=1.0,
@@ -165,3 +167,20 @@ def test_the_cfg_with_the_wrong_anchor_mask_is_caught(model_dir, default_params,
     assert cfg.count("\nmask = 1,2,3\n") == 1
     (broken / "model.cfg").write_text(cfg.replace("\nmask = 1,2,3\n", "\nmask = 0,1,2\n"))
     assert not _boxes_sit_on_their_objects(_quality_of(broken, default_params))
+
+
+def test_framehound_evaluate_scores_a_project_against_any_ground_truth_file(tmp_path, capsys):
+    root = build_project(tmp_path / "repo")
+    filter_and_split(root)
+    truth = tmp_path / "mine.json"
+    truth.write_text(json.dumps({
+        "images": [{"id": 7, "file_name": "somewhere/alpha_0.jpg", "width": 640, "height": 480}],  # drawn at 2x
+        "categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 7, "category_id": 1, "bbox": [60, 80, 160, 360]},
+                        {"id": 2, "image_id": 7, "category_id": 2, "bbox": [340, 240, 260, 160]}]}))
+    assert main(["evaluate", str(truth), "--root", str(root), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["images"], figures["precision@0.5"], figures["recall@0.5"]) == (1, 1.0, 1.0)
+    assert figures["mean_iou"] == 1.0 and figures["complete_images"] == 1
+    assert main(["evaluate", str(tmp_path / "none.json"), "--root", str(root)]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'none.json'}: ground truth not found\n"
