@@ -75,7 +75,8 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
     frames_table = root / "data/screen/frames.parquet"
     frames = tables.read_table(frames_table, tables.FRAMES)
     row = frames.index[frames["frame_id"] == "beta_0"][0]
-    jpeg = read_jpeg(root / frames.at[row, "shard"], int(frames.at[row, "offset"]), int(frames.at[row, "size"]))
+    jpeg = read_jpeg(root / frames.at[row, "shard"], int(frames.at[row, "offset"]), int(frames.at[row, "size"]),
+                     frames.at[row, "sha256"])
     beta = root / "data/frames/beta_0.jpg"
     cv2.imwrite(str(beta), cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
                 [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id, as a re-extraction records them

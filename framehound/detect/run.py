@@ -53,15 +53,16 @@ class Frame:
     error: str = ""
 
 
-def _load(detector: Detector, frame_id: str, digest: str, shard: str, offset: int, size: int,
+def _load(detector: Detector, frame_id: str, shard: str, offset: int, size: int, digest: str,
           known: frozenset[str]) -> Frame:
-    """A frame ready for inference; a cached one (by the hash extract recorded) is not even read."""
+    """A frame ready for inference; a cached one (by the hash extract recorded) is not even read.
+
+    A frame that is not the one extract recorded stops the stage (``read_jpeg``); one extract recorded
+    that does not decode is a failure of that frame only.
+    """
     if digest in known:
         return Frame(frame_id, digest)
-    try:
-        data = read_jpeg(shard, offset, size)
-    except OSError as exc:
-        return Frame(frame_id, digest, error=f"cannot read {shard}: {exc.strerror or exc}")
+    data = read_jpeg(shard, offset, size, digest)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         return Frame(frame_id, digest, error="image could not be decoded")
@@ -74,7 +75,7 @@ def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> 
     # which is the wall there (the network is far faster than decoding).
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
-    jobs = ((f, s, *r) for f, s, r in zip(frames["frame_id"], frames["sha256"], frame_ranges(frames), strict=True))
+    jobs = ((f, *r) for f, r in zip(frames["frame_id"], frame_ranges(frames), strict=True))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = deque(pool.submit(_load, detector, *job, known) for job in islice(jobs, ahead))
         while pending:

@@ -70,5 +70,6 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
         tables.write_table(skipped_frame, table_home / "skipped.csv", tables.FAILURES)
     reused = len(videos) - len(todo)
     gone = f", {removed} removed" if removed else ""
+    gone += f", {len(store.damaged)} damaged and extracted again" if store.damaged else ""
     return (f"{len(rows)} frames from {len(videos) - len(skipped)} videos ({len(todo) - len(skipped)} extracted, "
             f"{reused} unchanged{gone}), {len(skipped)} skipped; {executor.where}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from framehound.atomic import remove_path, write_bytes
 from framehound.errors import FramehoundError
 from framehound.extract.work import VideoFrames
 from framehound.params import ExtractParams
-from framehound.shards import SUFFIX, pack, read_stamp
+from framehound.shards import SUFFIX, DamagedFrame, pack, read_jpeg, read_stamp
+
+log = logging.getLogger("framehound")
 
 FORMAT = 2  # bump when extraction changes its output for the same params (2: shards, not folders)
 
@@ -34,23 +37,41 @@ def video_key(video_sha256: str, params: ExtractParams) -> str:
 class FrameStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.damaged: set[str] = set()  # shards found damaged and extracted again
         root.mkdir(parents=True, exist_ok=True)
 
     def shard(self, video_id: str) -> Path:
         return self.root / f"{video_id}{SUFFIX}"
 
     def rows(self, video_id: str, key: str) -> list[dict[str, Any]] | None:
-        """The stored rows of ``video_id`` if they were made with ``key``, with where each JPEG lies."""
-        found = read_stamp(self.shard(video_id))
+        """The stored rows of ``video_id`` if they were made with ``key``, with where each JPEG lies.
+
+        Every frame's bytes are checked against the sha256 its row records, not
+        just the stamp: a damaged shard is extracted again (and counted in ``damaged``).
+        """
+        path = self.shard(video_id)
+        found = read_stamp(path)
         if found is None or found[0].get("key") != key:
+            if found is None and path.exists():
+                self._damaged(path, "not a readable shard")
             return None
         stamp, ranges = found
-        shard = self.shard(video_id).as_posix()
         try:
-            return [row | {"shard": shard, "offset": ranges[row["frame_id"]][0], "size": ranges[row["frame_id"]][1]}
-                    for row in stamp["rows"]]
-        except KeyError:  # a stamp naming frames the shard lacks: not ours, extract again
+            rows = [row | {"shard": path.as_posix(), "offset": ranges[row["frame_id"]][0],
+                           "size": ranges[row["frame_id"]][1]} for row in stamp["rows"]]
+            for row in rows:
+                read_jpeg(row["shard"], row["offset"], row["size"], row["sha256"])
+        except (KeyError, TypeError):  # a stamp naming frames the shard lacks: not ours, extract again
+            self._damaged(path, "its stamp does not match its frames")
             return None
+        except DamagedFrame:
+            self._damaged(path, "a frame's bytes differ from the sha256 recorded for it")
+            return None
+        return rows
+
+    def _damaged(self, path: Path, why: str) -> None:
+        log.warning("%s: damaged (%s); extracting it again", path, why)
+        self.damaged.add(path.name)
 
     def save(self, frames: VideoFrames, key: str) -> list[dict[str, Any]]:
         """Replace the shard of ``frames.video_id`` in one rename; return its rows, as ``rows`` would."""

@@ -14,7 +14,7 @@ from framehound.params import ScreenParams
 from framehound.screen.groups import content_groups, links
 from framehound.screen.quality import near_duplicates
 from framehound.screen.work import MeasureTask, measure_frames
-from framehound.shards import frame_ranges, read_jpeg_or_empty
+from framehound.shards import frame_ranges, read_jpeg
 
 
 def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, ship: bool = False) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, s
     todo = frames[~frames["sha256"].isin(known["sha256"])].drop_duplicates("sha256")
     groups = [group for _, group in todo.groupby("video_id", sort=True)]
     ranges = [tuple(frame_ranges(g)) for g in groups]
-    tasks = [MeasureTask(jpegs=tuple(read_jpeg_or_empty(*r) for r in rs)) if ship else MeasureTask(ranges=rs)
+    tasks = [MeasureTask(jpegs=tuple(read_jpeg(*r) for r in rs)) if ship else MeasureTask(ranges=rs)
              for rs in ranges]
     results = executor.map(measure_frames, tasks, desc="screen", unit="video")
     # Built by column (not from tuples) so the dtypes, and so the parquet bytes, equal a cached read's.

@@ -56,7 +56,7 @@ def _layout(root: Path, walk: Walk, classes: list[str]) -> None:
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
         for frame, group in walk[split]:
             (root / "images" / split / f"{frame.frame_id}.jpg").write_bytes(
-                read_jpeg(frame.shard, int(frame.offset), int(frame.size)))
+                read_jpeg(frame.shard, int(frame.offset), int(frame.size), frame.sha256))
             boxes = [Box.from_row(r) for r in group.itertuples(index=False)]
             (root / "labels" / split / f"{frame.frame_id}.txt").write_text(
                 format_labels(boxes, classes, frame.width, frame.height))
