@@ -57,6 +57,10 @@ def _in_range(lo: float, hi: float, *, lo_open: bool = False) -> Check:
     return check
 
 
+# Every seed reaches numpy (and train's torch and np.random.seed, which stop at 2**32 - 1).
+SEED = _in_range(0, 2**32 - 1)
+
+
 def _one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
@@ -95,8 +99,23 @@ def _non_empty_unique_strings(value: Any) -> str | None:
     return None
 
 
-def _unique_strings(value: Any) -> str | None:
-    return _non_empty_unique_strings(value) if value else None
+def _class_names(value: Any) -> str | None:
+    """Unique names that stay one line of obj.names and plain text in every page that shows them.
+
+    A line break would shift Darknet's class ids, a trailing space makes two
+    names that read the same, and ``<``/``>`` would be markup in the page
+    ``dvc plots show`` writes from plots/classes.csv.
+    """
+    problem = _non_empty_unique_strings(value)
+    if problem:
+        return problem
+    bad = next((n for n in value if n != n.strip() or re.search(r"[\x00-\x1f\x7f<>]", n)), None)
+    return (f"{bad!r} must be a plain name (no line breaks or other control characters, no leading or trailing "
+            "space, no < or >)") if bad is not None else None
+
+
+def _optional_class_names(value: Any) -> str | None:
+    return _class_names(value) if value else None
 
 
 def _sources(value: Any) -> str | None:
@@ -190,7 +209,7 @@ class DetectParams:
 
 @dataclass(frozen=True)
 class FilterParams:
-    classes: list[str] = setting(LIST, _non_empty_unique_strings, doc="classes the model detects, by its names")
+    classes: list[str] = setting(LIST, _class_names, doc="classes the model detects, by its names")
     min_confidence: float = setting(NUM, _in_range(0, 1))
     min_box_area: float = setting(NUM, _in_range(0, 1))
     max_box_area: float = setting(NUM, _in_range(0, 1, lo_open=True))
@@ -198,8 +217,8 @@ class FilterParams:
     drop_border_boxes: bool = setting(BOOL)
     negatives_ratio: float = setting(NUM, _in_range(0, 10))
     negative_max_confidence: float = setting(NUM, _in_range(0, 1))
-    seed: int = setting(INT)
-    new_classes: list[str] = setting(LIST, _unique_strings, default=(),
+    seed: int = setting(INT, SEED)
+    new_classes: list[str] = setting(LIST, _optional_class_names, default=(),
                                      doc="classes the model may not know: people draw them in review")
 
     def __post_init__(self) -> None:
@@ -218,7 +237,7 @@ class SplitParams:
     train: float = setting(NUM, _in_range(0, 1))
     val: float = setting(NUM, _in_range(0, 1))
     test: float = setting(NUM, _in_range(0, 1))
-    seed: int = setting(INT)
+    seed: int = setting(INT, SEED)
     formats: list[str] = setting(LIST, _formats)
 
     def __post_init__(self) -> None:
@@ -237,7 +256,7 @@ class TrainParams:
     batch_size: int = setting(INT, _in_range(2, 1024), doc="images per step (batch norm needs at least 2)")
     image_size: int = setting(INT, _multiple_of_32, doc="square training input, frames stretched as detect does")
     learning_rate: float = setting(NUM, _in_range(0, 1, lo_open=True), doc="AdamW peak, after warm-up")
-    seed: int = setting(INT, doc="head init, batch order, augmentations")
+    seed: int = setting(INT, SEED, doc="head init, batch order, augmentations")
     device: str = setting(STR, _one_of("auto", "cpu", "cuda"), doc="auto: cuda when PyTorch sees one")
 
 
