@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,6 +17,7 @@ from pycocotools.coco import COCO
 from framehound.params import EXPORT_FORMATS
 from framehound.shards import loose_frame_rows
 from framehound.split.assign import split_walk
+from framehound.split.attribution import write_attribution
 from framehound.split.coco import write_coco
 from framehound.split.export import WRITERS, write_dataset
 from framehound.split.voc import voc_xml, write_voc
@@ -209,3 +211,16 @@ def test_rewriting_voc_drops_files_of_frames_that_left_the_dataset(dataset):
 
 def test_every_format_params_accept_has_a_writer_and_no_other():
     assert sorted(WRITERS) == sorted(EXPORT_FORMATS)
+
+
+def test_attribution_text_from_sites_never_opens_as_a_spreadsheet_formula(tmp_path):
+    """A title, uploader or license starting with = + - @ (or a tab or carriage return) gets a leading ';
+    ids and image paths are written as they are."""
+    frames = pd.DataFrame({"frame_id": ["-v_0"], "video_id": ["-v"], "t_ms": [0]})
+    videos = pd.DataFrame({"id": ["-v"], "webpage_url": ["@SUM(1+1)"], "title": ["=HYPERLINK(\"http://x\")"],
+                           "uploader": ["+cmd|' /C calc'!A0"], "license": ["-2+3"], "source": ["\tsrc"]})
+    write_attribution(tmp_path / "attribution.csv", frames, {"-v": "train"}, videos)
+    row = next(csv.DictReader((tmp_path / "attribution.csv").open(newline="")))
+    assert row == {"image": "images/train/-v_0.jpg", "video_id": "-v", "timestamp": "00:00:00.000",
+                   "webpage_url": "'@SUM(1+1)", "title": "'=HYPERLINK(\"http://x\")",
+                   "uploader": "'+cmd|' /C calc'!A0", "license": "'-2+3", "source": "'\tsrc"}
