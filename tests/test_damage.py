@@ -6,17 +6,21 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from framehound import tables
+from framehound import sealed, tables
+from framehound.atomic import write_json
 from framehound.detect.opencv_dnn import OpenCVDetector
-from framehound.detect.run import detect_frames
+from framehound.detect.run import detect_all, detect_frames
 from framehound.executor import Inline
 from framehound.extract.run import extract_all
-from framehound.params import ExtractParams
+from framehound.fetch.run import fetch_videos
+from framehound.params import DetectParams, ExtractParams, FetchParams, ScreenParams
 from framehound.review.project import ReviewProject
 from framehound.review.server import bind
-from framehound.screen.run import measure_all
+from framehound.screen.run import measure_all, screen_all
 from framehound.shards import DamagedFrame
 from framehound.split.export import write_dataset
 from tests.test_report import _large_run, _report
@@ -112,3 +116,85 @@ def test_review_never_shows_a_damaged_frame_and_says_why(tmp_path):
         server.shutdown()
         server.server_close()
     assert status == 404 and b"not the frame extract recorded" in body and b"\n" not in body.strip()
+
+
+# Damaged caches and records (kept across runs, so DVC never rebuilds them): discarded with one line, rebuilt.
+
+def _warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_rows_changed_behind_a_parquet_seal_are_not_read(tmp_path):
+    sealed.write_parquet(pd.DataFrame({"sha256": ["a", "b"], "sharpness": [1.5, 2.5]}), tmp_path / "c.parquet")
+    assert sealed.read_parquet(tmp_path / "c.parquet")["sharpness"].tolist() == [1.5, 2.5]
+    table = pq.read_table(tmp_path / "c.parquet")
+    changed = pa.table({"sha256": ["a", "b"], "sharpness": [1.5, 9.5]}).replace_schema_metadata(table.schema.metadata)
+    pq.write_table(changed, tmp_path / "c.parquet")  # still a valid parquet file, with the old seal
+    assert sealed.read_parquet(tmp_path / "c.parquet") is None
+    (tmp_path / "c.parquet").write_bytes(b"PAR1 and then nothing")
+    assert sealed.read_parquet(tmp_path / "c.parquet") is None
+
+
+def test_a_record_changed_behind_its_seal_is_not_read(tmp_path):
+    write_json(tmp_path / "r.json", sealed.seal_record({"title": "Bikes", "sha256": "ab"}))
+    assert sealed.read_record(tmp_path / "r.json") == {"title": "Bikes", "sha256": "ab"}
+    (tmp_path / "r.json").write_text((tmp_path / "r.json").read_text().replace("Bikes", "Bikez"))
+    assert sealed.read_record(tmp_path / "r.json") is None
+    (tmp_path / "r.json").write_text('{"title": "Bi')
+    assert sealed.read_record(tmp_path / "r.json") is None
+
+
+def _screen_all(root: Path) -> str:
+    return screen_all(ScreenParams(dedup_distance=4, min_sharpness=10), root / "extract/frames.parquet",
+                      root / "videos.csv", root / "screen", root / "screen-cache", root / "screen.json", Inline())
+
+
+def test_a_truncated_screen_cache_is_discarded_with_one_line_and_rebuilt(extracted, caplog):
+    _screen_all(extracted)
+    cache, quality = extracted / "screen-cache/measures.parquet", extracted / "screen/quality.parquet"
+    before = cache.read_bytes(), quality.read_bytes()
+    cache.write_bytes(before[0][: len(before[0]) // 2])
+    assert "0 from the cache" in _screen_all(extracted)
+    assert (cache.read_bytes(), quality.read_bytes()) == before
+    assert _warnings(caplog) == [f"{cache}: damaged (unreadable or not what was written); discarded, its frames "
+                                 "are measured again"]
+
+
+def test_a_truncated_detect_cache_is_discarded_with_one_line_and_rebuilt(extracted, model_dir, caplog):
+    params = DetectParams(backend="opencv", half=False, batch_size=4, input_size=416, conf_floor=0.05,
+                          nms_threshold=0.45, checkpoint_seconds=60)
+    frames, cache = extracted / "extract/frames.parquet", extracted / "detect-cache"
+    detect_all(params, model_dir, frames, extracted / "a", cache)
+    [stored] = cache.iterdir()
+    before = stored.read_bytes()
+    stored.write_bytes(before[:100])
+    assert "(4 inferred, 0 cached)" in detect_all(params, model_dir, frames, extracted / "b", cache)
+    assert stored.read_bytes() == before
+    assert (extracted / "a/detections.parquet").read_bytes() == (extracted / "b/detections.parquet").read_bytes()
+    assert [w.split(": ", 1)[1] for w in _warnings(caplog)] == [
+        "damaged (unreadable or not what was written); discarded, its frames are inferred again"]
+
+
+@pytest.mark.parametrize("damage_to", ["record", "media"])
+def test_a_damaged_video_or_record_is_fetched_again_with_one_line(tmp_path, bikes, caplog, damage_to):
+    local = tmp_path / "clips" / "bikes.mp4"
+    local.parent.mkdir()
+    local.write_bytes(bikes.read_bytes())
+    fetch = FetchParams(sources=[str(local)], max_height=720, min_duration=None, max_duration=None, allow_live=False,
+                        licenses=None, upload_date_after=None, upload_date_before=None, concurrency=1, retries=0,
+                        socket_timeout=10, rate_limit=None, sleep_requests=0, sleep_downloads=0, min_success=1,
+                        cookies=None, proxy=None)
+    fetch_videos(fetch, tmp_path / "videos", tmp_path / "fetch")
+    [record] = (tmp_path / "videos").glob("*.json")
+    media = record.with_suffix(".mp4")
+    table = (tmp_path / "fetch/videos.csv").read_bytes()
+    before = record.read_bytes(), media.read_bytes()
+    if damage_to == "record":
+        record.write_bytes(before[0].replace(b"bikes", b"bikez", 1))
+    else:
+        damage({"shard": media, "offset": 5000})
+    assert "1 new" in fetch_videos(fetch, tmp_path / "videos", tmp_path / "fetch")
+    assert (record.read_bytes(), media.read_bytes()) == before
+    assert (tmp_path / "fetch/videos.csv").read_bytes() == table
+    [warning] = _warnings(caplog)
+    assert warning.startswith(f"{record.with_suffix('')}: damaged (") and warning.endswith("; fetching it again")

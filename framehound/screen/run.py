@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from framehound import tables
+from framehound import sealed, tables
 from framehound.atomic import atomic_path, write_json
 from framehound.executor import Executor, Inline
 from framehound.params import ScreenParams
@@ -15,6 +16,8 @@ from framehound.screen.groups import content_groups, links
 from framehound.screen.quality import near_duplicates
 from framehound.screen.work import MeasureTask, measure_frames
 from framehound.shards import frame_ranges, read_jpeg
+
+log = logging.getLogger("framehound")
 
 
 def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, ship: bool = False) -> pd.DataFrame:
@@ -72,6 +75,17 @@ def group_videos(quality: pd.DataFrame, videos: pd.DataFrame, dedup_distance: in
     return content_groups(sorted(set(videos["id"]) | set(quality["video_id"])), found)
 
 
+def _read_measures(cache: Path) -> pd.DataFrame:
+    """The cached measures; none when there is no cache, or (with one line) when it is damaged."""
+    found = sealed.read_parquet(cache) if cache.is_file() else None
+    if found is not None and set(tables.MEASURES.columns) <= set(found.columns):
+        return found[list(tables.MEASURES.columns)]
+    if cache.is_file():
+        log.warning("%s: damaged (unreadable or not what was written); discarded, its frames are measured again",
+                    cache)
+    return tables.empty(tables.MEASURES)
+
+
 def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out_dir: Path, cache_dir: Path,
                metrics_path: Path, executor: Executor, ship: bool = False) -> str:
     """Write the kept frames, the quality and groups tables and the rejection counts.
@@ -80,7 +94,7 @@ def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out
     """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     cache = cache_dir / "measures.parquet"
-    known = tables.read_table(cache, tables.MEASURES) if cache.is_file() else tables.empty(tables.MEASURES)
+    known = _read_measures(cache)
     measures = measure_all(frames, known, executor, ship)
     quality = screen_frames(frames, params, measures)
     groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params.dedup_distance)
@@ -90,8 +104,7 @@ def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out
         tables.write_table(kept, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(quality, staging / "quality.parquet", tables.QUALITY)
         tables.write_table(groups, staging / "groups.parquet", tables.GROUPS)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tables.write_table(measures, cache, tables.MEASURES)
+    sealed.write_parquet(tables.in_order(measures, tables.MEASURES), cache)
     grouped = int((groups["reason"] != "").sum())
     metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts,
                "videos_sharing_content": grouped}
