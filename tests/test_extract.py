@@ -32,7 +32,7 @@ def test_frames_are_sampled_at_fps_and_named_by_timestamp(tmp_path, bikes):
 def test_frames_are_capped_and_downscaled_never_upscaled(tmp_path, bikes):
     rows = extract_frames(bikes, "b", tmp_path, ExtractParams(
             fps=1, max_frames_per_video=3, max_side=320, jpeg_qscale=5))
-    assert len(rows) == 3
+    assert [r["t_ms"] for r in rows] == [0, 3334, 6668]  # the cap spread over the 10 s: every ceil(10000 / 3) ms
     assert (rows[0]["width"], rows[0]["height"]) == (320, 136)
     assert cv2.imread(str(rows[0]["path"])).shape[:2] == (136, 320)
     assert fit_size(176, 144, 1280) == (176, 144)
@@ -51,7 +51,8 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
     tables.write_table(videos, tmp_path / "videos.csv", tables.VIDEOS)
     params = ExtractParams(fps=1, max_frames_per_video=5, max_side=640, jpeg_qscale=2)
     summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract", Inline())
-    assert summary == "5 frames from 1 videos (1 extracted, 0 unchanged), 1 skipped; local, 1 process"
+    assert summary == ("5 frames from 1 videos (1 extracted, 0 unchanged, 1 spread over their whole length), "
+                       "1 skipped; local, 1 process")
     skipped = tables.read_table(tmp_path / "extract" / "skipped.csv", tables.FAILURES)
     assert list(skipped["target"]) == ["broken"]
     # fetch measured its size, so ffmpeg itself finds it broken: one line, the file and ffmpeg's reason
@@ -61,6 +62,22 @@ def test_a_truncated_video_is_skipped_with_its_reason(tmp_path, bikes):
     frames = tables.read_table(tmp_path / "extract" / "frames.parquet", tables.FRAMES)
     assert set(frames["video_id"]) == {"good"}
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["good.zip"]
+
+
+def test_a_long_video_is_sampled_whole_when_the_cap_would_cut_it_and_the_summary_says_so(tmp_path):
+    """20 minutes at extract.fps 1 is 1200 frames; a cap of 10 gives one every 2 minutes, not the first 10 s."""
+    clip = tmp_path / "long.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=1:duration=1200", "-c:v", "libx264", "-g", "10",
+            str(clip))
+    params = ExtractParams(fps=1, max_frames_per_video=10, max_side=64, jpeg_qscale=2)
+    videos = pd.DataFrame([{c: "" for c in tables.VIDEOS.columns} | {"id": "long", "path": str(clip),
+                                                                     "duration": 1200.0, "width": 64, "height": 48}])
+    tables.write_table(videos, tmp_path / "videos.csv", tables.VIDEOS)
+    summary = extract_all(params, tmp_path / "videos.csv", tmp_path / "frames", tmp_path / "extract", Inline())
+    assert summary.startswith("10 frames from 1 videos (1 extracted, 0 unchanged, 1 spread over their whole length)")
+    frames = tables.read_table(tmp_path / "extract" / "frames.parquet", tables.FRAMES)
+    assert sorted(frames["t_ms"]) == [i * 120_000 for i in range(10)]
+    assert extract_frames(clip, "long", tmp_path / "probed", params)[-1]["t_ms"] == 1_080_000  # no fetch record
 
 
 # keyframes and scenes modes, on clips whose keyframes and cuts are known because they were made so.
@@ -111,9 +128,9 @@ def test_keyframes_mode_writes_exactly_the_keyframes_named_by_their_timestamps(t
     assert cv2.imread(str(rows[1]["path"])).shape == (136, 320, 3)
 
 
-def test_keyframes_mode_is_capped_by_max_frames_per_video(tmp_path, keyframes_every_2s):
+def test_keyframes_mode_spreads_max_frames_per_video_over_the_whole_video(tmp_path, keyframes_every_2s):
     rows = extract_frames(keyframes_every_2s, "k", tmp_path, _settings("keyframes", max_frames_per_video=3))
-    assert _near([r["t_ms"] for r in rows], [0, 2000, 4000])
+    assert _near([r["t_ms"] for r in rows], [0, 4000, 8000])  # of the keyframes at 0, 2, 4, 6 and 8 s
 
 
 def test_scenes_mode_writes_the_first_frame_and_one_frame_at_each_cut(tmp_path, cuts_at_2s_and_4s):

@@ -24,7 +24,9 @@ from framehound.shards import SUFFIX, DamagedFrame, pack, read_jpeg, read_stamp
 
 log = logging.getLogger("framehound")
 
-FORMAT = 2  # bump when extraction changes its output for the same params (2: shards, not folders)
+# Bump when extraction changes its output for the same params (2: shards, not folders; 3: the cap spreads frames
+# over a long video instead of stopping at its start).
+FORMAT = 3
 
 
 def video_key(video_sha256: str, params: ExtractParams) -> str:
