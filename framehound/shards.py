@@ -81,17 +81,19 @@ def read_jpeg(file: str | os.PathLike[str], offset: int, size: int, sha256: str)
 
     Every reader goes through here, so a damaged shard can never feed a
     measure, a detection, a thumbnail or the dataset: it stops the stage with
-    one line, and ``dvc repro`` (which sees data/frames changed) extracts it again.
+    one line. A plain ``dvc repro`` re-extracts a shard whose file changed
+    before any reader runs; the message is for damage DVC did not notice (a
+    disk's, which leaves the modification time): ``-f extract`` makes extract check.
     """
     try:
         with open(file, "rb") as handle:
             data = os.pread(handle.fileno(), size, offset)
     except OSError as exc:
         raise DamagedFrame(f"{file}: cannot read a frame ({exc.strerror or exc}); "
-                           "run `dvc repro` to extract it again") from None
+                           "`dvc repro -f extract` extracts it again") from None
     if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
         raise DamagedFrame(f"{file}: the {size} bytes at {offset} are not the frame extract recorded "
-                           "(damaged or replaced); run `dvc repro` to extract it again")
+                           "(damaged or replaced); `dvc repro -f extract` extracts it again")
     return data
 
 

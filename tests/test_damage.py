@@ -27,7 +27,7 @@ from tests.test_report import _large_run, _report
 from tests.test_review_project import build_project
 from tests.test_review_server import request
 
-EXTRACT = ExtractParams(fps=2, max_frames_per_video=4, max_side=160, jpeg_qscale=2)
+EXTRACT = ExtractParams(fps=0.4, max_frames_per_video=4, max_side=160, jpeg_qscale=2)  # 4 frames of the 10 s
 ONE_LINE = r"^[^\n]*: the \d+ bytes at \d+ are not the frame extract recorded [^\n]*dvc repro[^\n]*$"
 
 
