@@ -47,10 +47,11 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame | None:
     try:
         table = pq.read_table(path)
         frame = table.to_pandas()
-    except Exception:  # any damage (thrift, snappy, arrow, pandas metadata) means: not this file
+        seal = (table.schema.metadata or {}).get(_PARQUET_KEY)
+        intact = seal is None or seal.decode(errors="replace") == _frame_digest(frame)
+    except Exception:  # any damage (thrift, snappy, arrow, pandas metadata, bytes in strings): not this file
         return None
-    seal = (table.schema.metadata or {}).get(_PARQUET_KEY)
-    return frame if seal is None or seal.decode(errors="replace") == _frame_digest(frame) else None
+    return frame if intact else None
 
 
 def _record_digest(record: dict[str, Any]) -> str:

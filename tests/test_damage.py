@@ -52,10 +52,15 @@ def _frames(root: Path) -> pd.DataFrame:
     return tables.read_table(root / "extract" / "frames.parquet", tables.FRAMES)
 
 
-def test_extract_finds_a_damaged_shard_behind_a_good_stamp_and_extracts_it_again(extracted):
+@pytest.mark.parametrize("where", ["a frame", "a zip header"])
+def test_extract_finds_a_damaged_shard_behind_a_good_stamp_and_extracts_it_again(extracted, where):
     shard, table = extracted / "frames/bikes.zip", extracted / "extract/frames.parquet"
     before = shard.read_bytes(), table.read_bytes()
-    damage(_frames(extracted).iloc[1])
+    frame = _frames(extracted).iloc[1]
+    if where == "a frame":
+        damage(frame)
+    else:  # the member name in the local header, just before the JPEG: no frame's bytes change
+        shard.write_bytes(before[0][:frame["offset"] - 1] + b"X" + before[0][frame["offset"]:])
     summary = extract_all(EXTRACT, extracted / "videos.csv", extracted / "frames", extracted / "extract", Inline())
     assert "(1 extracted, 0 unchanged, 1 damaged and extracted again)" in summary
     assert (shard.read_bytes(), table.read_bytes()) == before

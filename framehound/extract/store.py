@@ -20,7 +20,7 @@ from framehound.atomic import remove_path, write_bytes
 from framehound.errors import FramehoundError
 from framehound.extract.work import VideoFrames
 from framehound.params import ExtractParams
-from framehound.shards import SUFFIX, DamagedFrame, pack, read_jpeg, read_stamp
+from framehound.shards import SUFFIX, pack, read_stamp
 
 log = logging.getLogger("framehound")
 
@@ -48,8 +48,10 @@ class FrameStore:
     def rows(self, video_id: str, key: str) -> list[dict[str, Any]] | None:
         """The stored rows of ``video_id`` if they were made with ``key``, with where each JPEG lies.
 
-        Every frame's bytes are checked against the sha256 its row records, not
-        just the stamp: a damaged shard is extracted again (and counted in ``damaged``).
+        The whole shard is checked, not just its stamp: every frame against the
+        sha256 its row records, and every other byte against the shard those
+        frames and that stamp make. A damaged shard is extracted again (and
+        counted in ``damaged``), so a kept one is byte for byte what extract writes.
         """
         path = self.shard(video_id)
         found = read_stamp(path)
@@ -58,16 +60,17 @@ class FrameStore:
                 self._damaged(path, "not a readable shard")
             return None
         stamp, ranges = found
+        data = path.read_bytes()
         try:
             rows = [row | {"shard": path.as_posix(), "offset": ranges[row["frame_id"]][0],
                            "size": ranges[row["frame_id"]][1]} for row in stamp["rows"]]
-            for row in rows:
-                read_jpeg(row["shard"], row["offset"], row["size"], row["sha256"])
-        except (KeyError, TypeError):  # a stamp naming frames the shard lacks: not ours, extract again
-            self._damaged(path, "its stamp does not match its frames")
-            return None
-        except DamagedFrame:
-            self._damaged(path, "a frame's bytes differ from the sha256 recorded for it")
+            jpegs = [data[row["offset"]:row["offset"] + row["size"]] for row in rows]
+            intact = all(hashlib.sha256(jpeg).hexdigest() == row["sha256"]
+                         for jpeg, row in zip(jpegs, rows, strict=True))
+        except (KeyError, TypeError):  # a stamp naming frames the shard lacks, or not rows at all
+            intact = False
+        if not intact or pack(zip([r["frame_id"] for r in rows], jpegs, strict=True), stamp) != data:
+            self._damaged(path, "its bytes are not those its frames' sha256 and its stamp make")
             return None
         return rows
 
