@@ -16,6 +16,7 @@ from framehound.executor import Inline
 from framehound.extract.frames import extract_frames, fit_size
 from framehound.extract.run import extract_all
 from framehound.media.binaries import locate
+from framehound.media.probe import probe_video
 from framehound.params import ExtractParams
 from tests.conftest import sample_path
 
@@ -78,6 +79,39 @@ def test_a_long_video_is_sampled_whole_when_the_cap_would_cut_it_and_the_summary
     frames = tables.read_table(tmp_path / "extract" / "frames.parquet", tables.FRAMES)
     assert sorted(frames["t_ms"]) == [i * 120_000 for i in range(10)]
     assert extract_frames(clip, "long", tmp_path / "probed", params)[-1]["t_ms"] == 1_080_000  # no fetch record
+
+
+def _color_of(row: dict) -> str:
+    """The colour a frame is filled with: 'red' or 'blue' (BGR means)."""
+    blue, _, red = cv2.imread(str(row["path"])).reshape(-1, 3).mean(axis=0)
+    return "red" if red > blue else "blue"
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+def test_with_several_video_streams_size_rate_and_pixels_come_from_the_one_stream_ffmpeg_picks(tmp_path, container):
+    """A red 64x64 cover picture first (marked as attached in mp4), a blue 320x240 25 fps video second:
+    fetch's probe and extract both take the video, never the cover, nor the size of one and the pixels of the other."""
+    _ffmpeg("-f", "lavfi", "-i", "color=red:size=64x64:duration=1", "-frames:v", "1", str(tmp_path / "cover.png"))
+    clip = tmp_path / f"covered.{container}"
+    _ffmpeg("-i", str(tmp_path / "cover.png"), "-f", "lavfi", "-i", "color=blue:size=320x240:rate=25:duration=4",
+            "-map", "0", "-map", "1", "-c:v:0", "png", "-c:v:1", "libx264", "-disposition:v:0", "attached_pic",
+            str(clip))
+    info = probe_video(clip)
+    assert (info.width, info.height, info.fps, info.codec) == (320, 240, 25.0, "h264")
+    rows = extract_frames(clip, "c", tmp_path / "out", ExtractParams(1, 10, 640, 2), (info.width, info.height))
+    assert len(rows) == 4 and {_color_of(r) for r in rows} == {"blue"}
+    assert cv2.imread(str(rows[0]["path"])).shape == (240, 320, 3)
+
+
+def test_two_real_video_streams_give_the_size_and_rate_of_the_same_one(tmp_path):
+    clip = tmp_path / "two.mkv"
+    _ffmpeg("-f", "lavfi", "-i", "color=red:size=160x120:rate=10:duration=4", "-f", "lavfi", "-i",
+            "color=blue:size=320x240:rate=25:duration=4", "-map", "0", "-map", "1", "-c:v", "libx264", str(clip))
+    info = probe_video(clip)
+    assert (info.width, info.height, info.fps) in {(160, 120, 10.0), (320, 240, 25.0)}
+    colour = "red" if info.width == 160 else "blue"
+    rows = extract_frames(clip, "t", tmp_path / "out", ExtractParams(1, 10, 640, 2), (info.width, info.height))
+    assert {_color_of(r) for r in rows} == {colour}
 
 
 # keyframes and scenes modes, on clips whose keyframes and cuts are known because they were made so.

@@ -97,7 +97,7 @@ def _showinfo_times(stderr: str) -> list[Fraction]:
 
 def _first_frame_time(video: Path) -> Fraction:
     """When the video stream's first frame is shown (one frame decoded)."""
-    stream = ffmpeg.input(os.fspath(video)).video.filter("showinfo").output("-", format="null", **{"frames:v": 1})
+    stream = ffmpeg.input(os.fspath(video)).output("-", format="null", vf="showinfo", an=None, **{"frames:v": 1})
     times = _showinfo_times(_run(video, stream.global_args("-nostdin", "-hide_banner", "-nostats",
                                                               "-loglevel", "level+info")))
     if not times:
@@ -115,27 +115,28 @@ def fps_step_ms(settings: ExtractParams, duration: float | None) -> int | None:
 
 def _command(video: Path, pattern: str, settings: ExtractParams, width: int, height: int,
              step_ms: int | None) -> Any:
-    """The ffmpeg command for ``settings.mode``; keyframes and scenes are not capped here (see ``_evenly``)."""
-    output = {"q:v": settings.jpeg_qscale, "start_number": 0, "an": None, "xerror": None}
+    """The ffmpeg command for ``settings.mode``; keyframes and scenes are not capped here (see ``_evenly``).
+
+    A simple filter chain (``-vf``) and no ``-map``: ffmpeg decodes the video
+    stream it selects itself, the one ``probe_video`` measured (never a cover picture).
+    """
+    output = {"q:v": settings.jpeg_qscale, "start_number": 0, "an": None, "sn": None, "dn": None, "xerror": None}
+    scale = f"scale={width}:{height}"
     if settings.mode == "fps":
         rate = f"1000/{step_ms}" if step_ms else settings.fps
         return (
             ffmpeg.input(os.fspath(video))
-            .video.filter("fps", fps=rate)
-            .filter("scale", width, height)
-            .output(pattern, **output, **{"frames:v": settings.max_frames_per_video})
+            .output(pattern, vf=f"fps=fps={rate},{scale}", **output, **{"frames:v": settings.max_frames_per_video})
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .overwrite_output()
         )
     if settings.mode == "keyframes":
-        chain = ffmpeg.input(os.fspath(video), skip_frame="nokey").video
+        source, chain = ffmpeg.input(os.fspath(video), skip_frame="nokey"), f"{scale},showinfo"
     else:
-        chain = ffmpeg.input(os.fspath(video)).video.filter(
-            "select", f"eq(n,0)+gt(scene,{settings.scene_threshold})")
+        source = ffmpeg.input(os.fspath(video))
+        chain = f"select='eq(n,0)+gt(scene,{settings.scene_threshold})',{scale},showinfo"
     return (
-        chain.filter("scale", width, height)
-        .filter("showinfo")
-        .output(pattern, fps_mode="passthrough", **output)
+        source.output(pattern, vf=chain, fps_mode="passthrough", **output)
         .global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
         .overwrite_output()
     )
