@@ -127,6 +127,14 @@ def _sources(value: Any) -> str | None:
     return None
 
 
+def _ray_address(value: Any) -> str | None:
+    """auto (the cluster this machine belongs to), host:port (its head) or ray://host:port (a Ray client server)."""
+    found = re.fullmatch(r"(?:ray://)?[A-Za-z0-9][A-Za-z0-9.-]*:(\d{1,5})", value)
+    if value == "auto" or (found and 0 < int(found[1]) < 65536):
+        return None
+    return f"must be auto, host:port or ray://host:port, got {value!r}"
+
+
 def _yyyymmdd(value: Any) -> str | None:
     return None if re.fullmatch(r"\d{8}", value) else f"must be a date as YYYYMMDD, got {value!r}"
 
@@ -266,7 +274,8 @@ class ExecutorParams:
 
     kind: str = setting(STR, _one_of("local", "ray"), doc="local: a process pool; ray: a Ray cluster")
     workers: int | None = setting(INT, _in_range(1, 4096), nullable=True, doc="null: every core (local)")
-    address: str | None = setting(STR, nullable=True, doc="ray: null starts Ray here; auto or ray://host:port joins")
+    address: str | None = setting(STR, _ray_address, nullable=True,
+                                  doc="ray: null starts Ray here; auto, host:port or ray://host:port joins")
 
 
 @dataclass(frozen=True)

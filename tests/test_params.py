@@ -80,6 +80,8 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("train.learning_rate", "1e-3", "train.learning_rate: must be a number, got '1e-3'"),
         ("train.seed", 1.5, "train.seed: must be an integer, got 1.5"),
         ("train.seed", -1, "train.seed: must be in [0, 4294967295], got -1"),
+        ("executor.address", "my-cluster", "executor.address: must be auto, host:port or ray://host:port, got 'my-"),
+        ("executor.address", "ray://head:99999", "executor.address: must be auto, host:port or ray://host:port"),
         ("split.seed", -1, "split.seed: must be in [0, 4294967295], got -1"),
         ("filter.seed", 2**32, "filter.seed: must be in [0, 4294967295], got 4294967296"),
         ("filter.new_classes", ["fork\nlift"], "filter.new_classes: 'fork\\nlift' must be a plain name (no line "
