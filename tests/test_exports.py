@@ -20,6 +20,7 @@ from framehound.split.assign import split_walk
 from framehound.split.attribution import write_attribution
 from framehound.split.coco import write_coco
 from framehound.split.export import WRITERS, write_dataset
+from framehound.split.metrics import write_plots
 from framehound.split.voc import voc_xml, write_voc
 
 CLASSES = ["person", "car", "bicycle"]
@@ -224,3 +225,12 @@ def test_attribution_text_from_sites_never_opens_as_a_spreadsheet_formula(tmp_pa
     assert row == {"image": "images/train/-v_0.jpg", "video_id": "-v", "timestamp": "00:00:00.000",
                    "webpage_url": "'@SUM(1+1)", "title": "'=HYPERLINK(\"http://x\")",
                    "uploader": "'+cmd|' /C calc'!A0", "license": "'-2+3", "source": "'\tsrc"}
+
+
+def test_split_writes_its_plot_files_and_leaves_the_rest_of_plots_alone(tmp_path):
+    """plots/ is shared: train writes plots/train.csv there; a forced split must not delete it."""
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots/train.csv").write_text("epoch,loss\n1,0.5\n")
+    write_plots(tmp_path / "plots", {"classes.csv": pd.DataFrame({"class": ["car"], "boxes": [3]})})
+    assert (tmp_path / "plots/train.csv").read_text() == "epoch,loss\n1,0.5\n"
+    assert (tmp_path / "plots/classes.csv").read_text() == "class,boxes\ncar,3\n"
