@@ -50,14 +50,26 @@ def _quiet_worker() -> None:
 
 
 class LocalPool:
-    """A process pool sized to the machine: embedded, no server."""
+    """A process pool sized to the machine: embedded, no server.
+
+    Started by the first ``map``, with no more processes than it has items:
+    ``executor.workers: 256`` for one video forks one, not 256.
+    """
 
     def __init__(self, workers: int) -> None:
         self.where = f"local, {workers} processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], desc: str, unit: str) -> Iterator[R]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=max(1, min(self.workers, len(items))),
+                                            initializer=_quiet_worker)
         return progress(self.pool.map(fn, items), desc=desc, total=len(items), unit=unit)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 class RayCluster:
@@ -125,4 +137,4 @@ def open_executor(params: ExecutorParams) -> Iterator[Executor]:
     try:
         yield pool
     finally:
-        pool.pool.shutdown(cancel_futures=True)
+        pool.close()

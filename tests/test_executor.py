@@ -7,6 +7,7 @@ real Ray runtime (2 CPUs) running the whole pipeline through `dvc repro`.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -102,7 +103,7 @@ def test_a_process_pool_and_shipped_bytes_write_the_same_frames_as_inline(tmp_pa
     try:
         summary = extract_all(PARAMS, videos, tmp_path / "pool", tmp_path / "t2", pool, ship_videos=True)
     finally:
-        pool.pool.shutdown()
+        pool.close()
     assert summary.endswith("; local, 2 processes")
     assert _files(tmp_path / "inline") == _files(tmp_path / "pool")
 
@@ -190,3 +191,12 @@ def test_ray_downloads_hold_the_cluster_to_the_per_site_cap(tmp_path, server, mo
 def test_a_ray_cluster_that_is_not_there_is_one_line_at_once_not_minutes_of_retries(address, message):
     with pytest.raises(FramehoundError, match=rf"^{message}[^\n]*$"):
         RayCluster(address, None)
+
+
+def test_a_pool_forks_no_more_processes_than_it_has_items():
+    pool = LocalPool(64)
+    try:
+        assert list(pool.map(abs, [-3], desc="t", unit="item")) == [3]
+        assert len(multiprocessing.active_children()) == 1
+    finally:
+        pool.close()
