@@ -82,11 +82,17 @@ def folder_name(value: Any) -> str | None:
     """The problem with ``value`` as a folder name of its own (a model's, a preset's), or None.
 
     No leading dot: ``..`` would name the parent folder (``models/..`` is the
-    repository, which installing a model replaces), ``.x`` a hidden one.
+    repository, which installing a model replaces), ``.x`` a hidden one. Not
+    a device name Windows reserves (``con``, ``nul.yaml``...), and short
+    enough for ``<name>.yaml`` and its temporary sibling to fit a file name.
     """
-    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", value):
-        return None
-    return f"must be a plain folder name (letters, digits, . _ -; no leading dot), got {value!r}"
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", value):
+        return f"must be a plain folder name (letters, digits, . _ -; no leading dot), got {value!r}"
+    if re.fullmatch(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", value, re.IGNORECASE):
+        return f"must not be a device name Windows reserves, got {value!r}"
+    if len(value) > 100:
+        return f"must be at most 100 characters, got {len(value)}"
+    return None
 
 
 def _non_empty_unique_strings(value: Any) -> str | None:
