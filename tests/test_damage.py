@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from framehound.review.server import bind
 from framehound.screen.run import measure_all, screen_all
 from framehound.shards import DamagedFrame
 from framehound.split.export import write_dataset
+from tests.conftest import REPO
 from tests.test_report import _large_run, _report
 from tests.test_review_project import build_project
 from tests.test_review_server import request
@@ -203,3 +208,15 @@ def test_a_damaged_video_or_record_is_fetched_again_with_one_line(tmp_path, bike
     assert (tmp_path / "fetch/videos.csv").read_bytes() == table
     [warning] = _warnings(caplog)
     assert warning.startswith(f"{record.with_suffix('')}: damaged (") and warning.endswith("; fetching it again")
+
+
+def test_a_full_disk_stops_a_stage_in_one_line(tmp_path):
+    """ENOSPC (here: /dev/full, which always answers it) is the disk's problem, not a bug: no traceback."""
+    shutil.copyfile(REPO / "params.yaml", tmp_path / "params.yaml")
+    script = ("from pathlib import Path\nfrom framehound.stage import run_stage\n"
+              "run_stage('extract', lambda params: Path('/dev/full').write_bytes(b'frames'))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["error: extract: No space left on device (free some space or fix the "
+                                          "permissions, then run dvc repro again)"]

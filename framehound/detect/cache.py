@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from framehound import sealed
+from framehound.errors import FramehoundError
 
 log = logging.getLogger("framehound")
 
@@ -45,6 +47,17 @@ def empty_cache() -> pd.DataFrame:
 
 def _parts(folder: Path, key: str) -> list[Path]:
     return sorted(folder.glob(f"{key}.part-*.parquet"))
+
+
+def check_writable(folder: Path) -> None:
+    """FramehoundError now, not at the first checkpoint after a minute of inference, if ``folder`` takes no file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe.partial-"):  # debris a kill leaves is swept
+            pass
+    except OSError as exc:
+        raise FramehoundError(f"{folder}: cannot write the detection cache ({exc.strerror or exc}); inference "
+                              "would be lost at the first checkpoint") from None
 
 
 def load_cache(folder: Path, key: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
 from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
+from framehound.detect.cache import COLUMNS, cache_key, check_writable, empty_cache, load_cache, save_cache, save_part
 from framehound.detect.detector import Detector, network_input
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.remote import detect_on_actors, start_actors
@@ -197,6 +197,7 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     pass below then finds them cached, so both paths write the same outputs.
     """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
+    check_writable(cache_dir)
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     backend, why = choose_backend(params.backend)
     actors, remote = start_actors(cluster.ray, model_dir, params) if cluster else ([], "")
