@@ -46,7 +46,9 @@ def screen_frames(frames: pd.DataFrame, params: ScreenParams, measures: pd.DataF
     """The quality table: hash, sharpness and the rule (if any) rejecting each frame.
 
     Blur is checked first, so a blurry frame never becomes the kept
-    representative of a run of duplicates.
+    representative of a run of duplicates. A JPEG already kept in an earlier
+    video (by id; the same file fetched under two names) is a duplicate too,
+    whatever ``dedup_distance`` says: the dataset holds each image once.
     """
     if measures is None:
         measures = measure_all(frames, tables.empty(tables.MEASURES), Inline())
@@ -62,6 +64,9 @@ def screen_frames(frames: pd.DataFrame, params: ScreenParams, measures: pd.DataF
         for _, group in quality[quality["rejected_by"] == ""].groupby("video_id", sort=True):
             hashes = np.array([int(h, 16) for h in group["dhash"]], dtype=np.uint64)
             quality.loc[group.index[near_duplicates(hashes, params.dedup_distance)], "rejected_by"] = "duplicate"
+    order = quality.sort_values(["video_id", "t_ms"], kind="mergesort").index
+    kept = order[quality.loc[order, "rejected_by"] == ""]
+    quality.loc[kept[frames.loc[kept, "sha256"].duplicated().to_numpy()], "rejected_by"] = "duplicate"
     return quality
 
 
