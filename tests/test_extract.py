@@ -114,6 +114,14 @@ def test_two_real_video_streams_give_the_size_and_rate_of_the_same_one(tmp_path)
     assert {_color_of(r) for r in rows} == {colour}
 
 
+def test_a_clip_shorter_than_half_a_sampling_period_still_gives_its_first_frame(tmp_path):
+    """0.08 s at extract.fps 4 (a period of 0.25 s): ffmpeg's fps filter alone writes nothing for it."""
+    clip = tmp_path / "blink.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.08", "-c:v", "libx264", str(clip))
+    rows = extract_frames(clip, "blink", tmp_path / "out", ExtractParams(4, 300, 64, 2))
+    assert [r["frame_id"] for r in rows] == ["blink_0"]
+
+
 # keyframes and scenes modes, on clips whose keyframes and cuts are known because they were made so.
 
 def _ffmpeg(*args: str) -> None:

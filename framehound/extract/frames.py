@@ -114,19 +114,23 @@ def fps_step_ms(settings: ExtractParams, duration: float | None) -> int | None:
 
 
 def _command(video: Path, pattern: str, settings: ExtractParams, width: int, height: int,
-             step_ms: int | None) -> Any:
+             step_ms: int | None, duration: float | None) -> Any:
     """The ffmpeg command for ``settings.mode``; keyframes and scenes are not capped here (see ``_evenly``).
 
     A simple filter chain (``-vf``) and no ``-map``: ffmpeg decodes the video
     stream it selects itself, the one ``probe_video`` measured (never a cover picture).
+    A video shorter than one sampling period keeps its first frame: the fps
+    filter alone drops it when the video ends before half a period.
     """
     output = {"q:v": settings.jpeg_qscale, "start_number": 0, "an": None, "sn": None, "dn": None, "xerror": None}
     scale = f"scale={width}:{height}"
     if settings.mode == "fps":
         rate = f"1000/{step_ms}" if step_ms else settings.fps
+        at_end = ":eof_action=pass" if duration and duration * settings.fps < 1 else ""
         return (
             ffmpeg.input(os.fspath(video))
-            .output(pattern, vf=f"fps=fps={rate},{scale}", **output, **{"frames:v": settings.max_frames_per_video})
+            .output(pattern, vf=f"fps=fps={rate}{at_end},{scale}", **output,
+                    **{"frames:v": settings.max_frames_per_video})
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .overwrite_output()
         )
@@ -183,7 +187,8 @@ def sample_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractPa
     step_ms = fps_step_ms(settings, duration)
     try:
         origin = _first_frame_time(video) if settings.mode == "keyframes" else None
-        stderr = _run(video, _command(video, os.fspath(numbered / "%08d.jpg"), settings, width, height, step_ms))
+        stderr = _run(video, _command(video, os.fspath(numbered / "%08d.jpg"), settings, width, height, step_ms,
+                                       duration))
     except FramehoundError:
         shutil.rmtree(numbered)
         raise
