@@ -139,6 +139,13 @@ def empty(table: Table) -> pd.DataFrame:
     return pd.DataFrame({name: [] for name in table.columns})
 
 
+def in_order(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """``frame`` with exactly the table's columns, sorted by its key (confidence descending)."""
+    return frame[list(table.columns)].sort_values(
+        list(table.key), ascending=[k != "confidence" for k in table.key], kind="mergesort"
+    ).reset_index(drop=True)
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, table: Table) -> None:
     """Write ``frame`` with exactly the table's columns, sorted by its key, atomically.
 
@@ -147,9 +154,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, table: Table) -> None:
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}")
-    ordered = frame[list(table.columns)].sort_values(
-        list(table.key), ascending=[k != "confidence" for k in table.key], kind="mergesort"
-    ).reset_index(drop=True)
+    ordered = in_order(frame, table)
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":

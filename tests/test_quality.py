@@ -24,6 +24,7 @@ from framehound.evaluate.run import score_dataset
 from framehound.evaluate.scores import score_image
 from framehound.filter.completeness import MASK_GREY, mask_regions, tracked_misses
 from framehound.filter.rules import select
+from framehound.hashing import sha256_file
 from framehound.params import FilterParams
 from framehound.shards import loose_jpeg_columns
 from tests.conftest import REPO
@@ -119,8 +120,10 @@ def test_masking_greys_the_unlabelled_object_but_never_a_labelled_one():
 
 def _groundtruth_frames() -> pd.DataFrame:
     truth = read_groundtruth(GROUNDTRUTH)
-    rows = [{"frame_id": f, "video_id": f.rsplit("_", 1)[0], "t_ms": int(f.rsplit("_", 1)[1]), "sha256": f,
-             "width": w, "height": h, **loose_jpeg_columns(GROUNDTRUTH.parent / "images" / f"{f}.jpg")}
+    image = GROUNDTRUTH.parent / "images"
+    rows = [{"frame_id": f, "video_id": f.rsplit("_", 1)[0], "t_ms": int(f.rsplit("_", 1)[1]),
+             "sha256": sha256_file(image / f"{f}.jpg"), "width": w, "height": h,
+             **loose_jpeg_columns(image / f"{f}.jpg")}
             for f, (w, h) in sorted(truth.sizes.items())]
     return pd.DataFrame(rows)
 

@@ -127,7 +127,7 @@ def _large_run(root: Path, images: int, videos: int) -> Path:
     (root / "params.yaml").write_bytes((root / "params-only/params.yaml").read_bytes())
     ids = [f"v{i % videos:03d}_{i}" for i in range(images)]
     frames = pd.DataFrame({"frame_id": ids, "video_id": [f.split("_")[0] for f in ids], "t_ms": range(images),
-                           **loose_jpeg_columns(root / "data/frames/f.jpg"), "sha256": "0" * 64, "width": 1280,
+                           **loose_jpeg_columns(root / "data/frames/f.jpg"), "width": 1280,
                            "height": 720})
     x0 = rng.uniform(0, 900, images)
     labels = frames[["frame_id", "video_id"]].assign(

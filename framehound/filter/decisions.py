@@ -19,6 +19,7 @@ from framehound import tables
 from framehound.boxes import boxes_by_frame
 from framehound.decisions.log import Decision, match, read_log
 from framehound.decisions.outcomes import Tally
+from framehound.errors import FramehoundError
 from framehound.filter.rules import Selection
 
 log = logging.getLogger("framehound")
@@ -43,7 +44,16 @@ def read_decisions(path: Path, frames: pd.DataFrame) -> tuple[dict[str, Decision
 
 def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: Path,
                     classes: list[str]) -> tuple[Selection, dict[str, Any]]:
-    """The selection with human decisions applied, and the review metrics."""
+    """The selection with human decisions applied, and the review metrics.
+
+    A line that cannot be read stops the build (the review server only counts
+    it): skipping a person's decision would silently give another dataset.
+    """
+    unreadable = read_log(decisions_path).unreadable
+    if unreadable:
+        raise FramehoundError(f"{decisions_path}: line {unreadable[0]} is not a readable decision (torn by a killed "
+                              f"write, damaged or hand-edited); fix or delete it (git diff {decisions_path} shows "
+                              "changes)")
     decided, unused = read_decisions(decisions_path, frames)
     proposed = boxes_by_frame(selection.proposed[selection.proposed["frame_id"].isin(decided)])
     info = frames.set_index("frame_id")

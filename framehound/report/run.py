@@ -15,7 +15,7 @@ from framehound.params import Params
 from framehound.report.page import render
 from framehound.report.summary import split_of_videos, summarize
 from framehound.report.thumbnails import thumbnail
-from framehound.shards import read_jpeg_or_empty
+from framehound.shards import read_jpeg
 
 SHEET_SIZE = 12
 EXAMPLES_PER_RULE = 6
@@ -27,7 +27,7 @@ def sample_frames(labels: pd.DataFrame, name: str, seed: int) -> list[str]:
 
 
 def _jpeg(frame: pd.Series) -> bytes:
-    return read_jpeg_or_empty(frame["shard"], int(frame["offset"]), int(frame["size"]))
+    return read_jpeg(frame["shard"], int(frame["offset"]), int(frame["size"]), frame["sha256"])
 
 
 def _pick(frame_ids: list[str], count: int, seed: int) -> list[str]:

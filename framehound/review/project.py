@@ -50,8 +50,8 @@ class Frame:
     dimmed: list[Box]
 
     def jpeg(self) -> bytes:
-        """The frame's JPEG bytes; OSError when its shard is gone."""
-        return read_jpeg(self.shard, self.offset, self.size)
+        """The frame's JPEG bytes; DamagedFrame when its shard is gone or damaged."""
+        return read_jpeg(self.shard, self.offset, self.size, self.sha256)
 
 
 def _read(path: Path, table: tables.Table) -> pd.DataFrame:

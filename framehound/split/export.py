@@ -54,7 +54,7 @@ def write_yolo(root: Path, walk: Walk, classes: list[str]) -> None:
 
 def _image(frame: Any, boxes: list[Box], masks: list[Box]) -> bytes:
     """The frame's JPEG as extracted, or, with ``masks``, re-encoded with those regions greyed out."""
-    jpeg = read_jpeg(frame.shard, int(frame.offset), int(frame.size))
+    jpeg = read_jpeg(frame.shard, int(frame.offset), int(frame.size), frame.sha256)
     if not masks:
         return jpeg
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
