@@ -185,6 +185,7 @@ def test_auto_takes_the_fastest_backend_this_machine_has():
 
     if opencv_cuda_available() or _torch_cuda_available():
         pytest.skip("a CUDA device is present")
+    installed = {name for name in ("torch", "openvino") if importlib.util.find_spec(name)}
     backend, why = choose_backend("auto")
-    assert backend == ("torch" if importlib.util.find_spec("torch") else "opencv")
+    assert backend == ("openvino" if installed == {"torch", "openvino"} else "torch" if installed else "opencv")
     assert "no CUDA device" in why
