@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -11,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("openvino")
-pytest.importorskip("torch")  # builds the network that is converted
+from framehound.detect.openvino_backend import OpenVINODetector, cpu_has_bf16, default_cache_dir, openvino_installed
 
-from framehound.detect.openvino_backend import OpenVINODetector, cpu_has_bf16, default_cache_dir
+if not openvino_installed():  # not importorskip: openvino must be first imported the way the stage does
+    pytest.skip("openvino is not installed", allow_module_level=True)
+pytest.importorskip("torch")  # builds the network that is converted
 from framehound.detect.run import detect_all
 from framehound.errors import FramehoundError
 from framehound.params import DetectParams
@@ -122,3 +125,14 @@ def test_bf16_where_the_cpu_has_none_is_a_clear_error(model_dir: Path) -> None:
         pytest.skip("this CPU has bf16")
     with pytest.raises(FramehoundError, match=r"^detect.precision: bf16 requested, but this CPU has neither"):
         OpenVINODetector(model_dir, SIZE, "bf16")
+
+
+def test_converting_a_model_contacts_no_site(tmp_path: Path) -> None:
+    """OpenVINO's converter reports to Google Analytics by default; through framehound it runs its no-op stub."""
+    script = ("import torch; from framehound.detect.openvino_backend import import_openvino; "
+              "import_openvino().convert_model(torch.nn.ReLU(), example_input=torch.zeros(1)); "
+              "from openvino.tools.ovc import telemetry_utils; print(telemetry_utils.tm.__name__)")
+    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HOME": str(tmp_path)},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["openvino.tools.ovc.telemetry_stub"]
+    assert not (tmp_path / "intel").exists()  # where its telemetry keeps a client id and counts
