@@ -48,6 +48,19 @@ def test_torch_bench_runs_the_gpu_command_shape_on_cpu(jpegs: Path, model_dir: P
     assert "batch 4: stage/ceiling" in out
 
 
+def test_bench_puts_cpu_runtimes_side_by_side_with_ratios_from_one_run(jpegs: Path, model_dir: Path,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("openvino")
+    pytest.importorskip("torch")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the converted model goes here, not in ~/.cache
+    out = _bench(jpegs, model_dir, "--backend", "opencv,openvino,openvino:auto", "--modes", "ceiling,stage")
+    assert "openvino: model ready in" in out
+    assert re.search(r"^stage    batch    1: .* openvino fp32$", out, re.M)
+    assert re.search(r"stage/ceiling [\d.]+, stage ×opencv [\d.]+, ceiling ×opencv [\d.]+  \(openvino fp32,", out)
+    assert re.search(r"\(openvino (bf16|fp32),", out.split("(openvino fp32,")[1])  # auto: what this CPU has
+
+
 def _parity(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "bench" / "parity.py"), *args],
                           capture_output=True, text=True, timeout=600)
