@@ -75,12 +75,15 @@ def test_parity_finds_the_same_boxes_from_both_backends_and_fails_on_moved_ones(
                    "--reference", str(reference), "--backend", "torch", "--min-confidence", "0.05")
     result = json.loads(same.stdout)
     assert same.returncode == 0 and result["met"] and result["reference_boxes"] > 0
+    assert result["added"] == result["dropped"] == 0
     moved = {frame: [b | {"xyxy": [v + 40 for v in b["xyxy"]]} for b in boxes]
              for frame, boxes in json.loads(reference.read_text()).items()}
     reference.write_text(json.dumps(moved))
     shifted = _parity("compare", "--frames-dir", str(jpegs), "--model-dir", str(model_dir),
                       "--reference", str(reference), "--backend", "torch", "--min-confidence", "0.05")
-    assert shifted.returncode == 1 and json.loads(shifted.stdout)["matched"] == 0
+    moved_result = json.loads(shifted.stdout)
+    assert shifted.returncode == 1 and moved_result["matched"] == 0
+    assert moved_result["dropped"] == moved_result["reference_boxes"] and moved_result["added"] > 0
 
 
 def test_random_weights_fit_their_cfg_in_both_loaders_and_propose_nothing(model_dir: Path, tmp_path: Path) -> None:
