@@ -23,7 +23,7 @@ from framehound.errors import FramehoundError
 from framehound.params import DetectParams
 from tests import test_detect, test_torch_backend
 from tests.test_detect import _write_frames
-from tests.test_torch_backend import SIZE, _detections, _unmatched
+from tests.test_torch_backend import SIZE, assert_detections_match_opencv, assert_rows_match_opencv
 
 # The fixtures of the torch backend's and the stage's tests: the same frames, the same OpenCV rows.
 images, batch, opencv_rows = test_torch_backend.images, test_torch_backend.batch, test_torch_backend.opencv_rows
@@ -58,20 +58,12 @@ def test_name_says_runtime_and_precision(fp32: OpenVINODetector) -> None:
 
 
 def test_raw_rows_match_opencv_row_for_row(fp32_rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
-    assert [r.shape for r in fp32_rows] == [r.shape for r in opencv_rows] == [(2535, 85)] * 20
-    np.testing.assert_allclose(np.stack(fp32_rows), np.stack(opencv_rows), rtol=0, atol=1e-4)
+    assert_rows_match_opencv(fp32_rows, opencv_rows)
 
 
 def test_detections_match_opencv(images: list[np.ndarray], fp32_rows: list[np.ndarray],
                                  opencv_rows: list[np.ndarray]) -> None:
-    found = 0
-    for image, ours, theirs in zip(images, fp32_rows, opencv_rows, strict=True):
-        height, width = image.shape[:2]
-        openvino_boxes, opencv_boxes = _detections(ours, width, height), _detections(theirs, width, height)
-        assert _unmatched(opencv_boxes, openvino_boxes) == []
-        assert _unmatched(openvino_boxes, opencv_boxes) == []
-        found += int((opencv_boxes.confidence >= 0.2).sum())
-    assert found >= 20  # the comparison is not vacuous
+    assert_detections_match_opencv(images, fp32_rows, opencv_rows)
 
 
 def test_rows_under_the_objectness_floor_are_left_out(fp32: OpenVINODetector, fp32_rows: list[np.ndarray],
