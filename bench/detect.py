@@ -13,7 +13,8 @@ is its own:
 Modes (and backends, when --backend lists several) run interleaved, --repeats
 times each, and the best rate of each counts. Prints frames/s, peak RSS and
 the ratios stage/ceiling, stage/naive and stage/input, then each backend's
-stage and ceiling against OpenCV's and torch's from the same run, and appends
+stage and ceiling against OpenCV's and torch's from the same run (the median
+of the rounds' ratios, with their range), and appends
 a row per backend to docs/performance.md. Timings are never asserted
 anywhere: these machines are shared and noisy, so compare ratios from one run.
 
@@ -34,6 +35,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -329,8 +331,9 @@ def main() -> None:
                     rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
                     print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
                     key = f"{name}|{mode}@{batch}"
-                    best = results.setdefault(key, run)
+                    best = results.setdefault(key, run | {"rates": []})
                     results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
+                    results[key]["rates"] = [*best["rates"], run["rate"]]
     shutil.rmtree(work)
     lines = [record_line(args, model, results, name, batch, modes)
              for batch in batches for name in dict.fromkeys(label(b, p, args.half) for b, p in runs)]
@@ -357,7 +360,11 @@ def record_line(args: argparse.Namespace, model: Path, results: dict[str, dict],
         for mode in ("stage", "ceiling"):
             theirs = results.get(f"{baseline}|{mode}@{batch}")
             if baseline != name and theirs and mode in mine:
-                ratios.append(f"{mode} ×{baseline} {mine[mode]['rate'] / theirs['rate']:.2f}")
+                # Each round's pair ran minutes apart at most: on a shared machine the median of the
+                # rounds' ratios is steadier than the ratio of two best rates from different rounds.
+                rounds = [a / b for a, b in zip(mine[mode]["rates"], theirs["rates"], strict=True)]
+                spread = f" [{min(rounds):.2f}–{max(rounds):.2f}]" if len(rounds) > 1 else ""
+                ratios.append(f"{mode} ×{baseline} {statistics.median(rounds):.2f}{spread}")
     rates = " · ".join(f"{m} {r['rate']:.1f}" for m, r in mine.items())
     rss = max(r["peak_mb"] for r in mine.values())
     print(f"batch {batch}: {', '.join(ratios)}  ({name}, {model.name} @{args.input_size}, {hardware()})")
