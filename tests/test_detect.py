@@ -17,7 +17,7 @@ import pytest
 
 from framehound import tables
 from framehound.darknet.cfg import parse_cfg, read_names, with_detection_threshold
-from framehound.detect.backends import choose_backend
+from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.run import detect_all, detect_frames
@@ -189,3 +189,10 @@ def test_auto_takes_the_fastest_backend_this_machine_has():
     backend, why = choose_backend("auto")
     assert backend == ("openvino" if installed == {"torch", "openvino"} else "torch" if installed else "opencv")
     assert "no CUDA device" in why
+
+
+def test_bf16_where_auto_chose_a_backend_without_it_is_a_clear_error(tmp_path):
+    """On a machine without OpenVINO, `auto` falls back to OpenCV or PyTorch, which run fp32 only."""
+    with pytest.raises(FramehoundError, match=r"^detect.precision: bf16 runs on the openvino backend only, "
+                                              r"and opencv was chosen \(install openvino, or use precision fp32\)$"):
+        build_detector("opencv", tmp_path, replace(DETECT, backend="auto", precision="bf16"))
