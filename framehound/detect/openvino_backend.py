@@ -47,9 +47,11 @@ def openvino_installed() -> bool:
 def import_openvino() -> ModuleType:
     """The openvino module, or a FramehoundError that says how to install it.
 
-    Its model converter reports every conversion to Google Analytics unless the
+    A plain ``import openvino`` starts its telemetry (a client id in ``~/intel``)
+    and its converter reports every conversion to Google Analytics, unless the
     ``openvino_telemetry`` package cannot be imported, when it takes its own
-    no-op stub: hidden here, so detect contacts no site.
+    no-op stub: hidden here, so detect writes nothing there and contacts no site.
+    Import openvino through this function, first.
     """
     sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  None: "import fails"
     try:
