@@ -10,15 +10,18 @@ is its own:
            Python loop over every output row
   input    the stage's loop with a network that costs nothing (it replays
            rows the real one produced): how fast this host can feed frames
-Modes run interleaved, --repeats times each, and the best rate of each counts.
-Prints frames/s, peak RSS and the ratios stage/ceiling, stage/naive and
-stage/input, and appends a row to docs/performance.md. Timings are never
-asserted anywhere: these machines are shared and noisy, so compare ratios from
-one run.
+Modes (and backends, when --backend lists several) run interleaved, --repeats
+times each, and the best rate of each counts. Prints frames/s, peak RSS and
+the ratios stage/ceiling, stage/naive and stage/input, then each backend's
+stage and ceiling against OpenCV's and torch's from the same run (the median
+of the rounds' ratios, with their range), and appends
+a row per backend to docs/performance.md. Timings are never asserted
+anywhere: these machines are shared and noisy, so compare ratios from one run.
 
     python bench/detect.py                  # 500 frames, opencv, 416
     python bench/detect.py --frames 2000 --modes stage       # RSS at scale
     python bench/detect.py --backend torch --batch-sizes 1,8,32
+    python bench/detect.py --backend opencv,torch,openvino,openvino:bf16   # CPU runtimes side by side
     python bench/detect.py --frames-dir /path/to/jpegs       # no ffmpeg needed
 """
 
@@ -32,6 +35,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,12 +48,35 @@ from framehound.params import DetectParams, load
 REPO = Path(__file__).resolve().parents[1]
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
+BACKENDS = ("opencv", "opencv-cuda", "torch", "openvino")
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 def detect_params(args: argparse.Namespace, batch_size: int) -> DetectParams:
     """The project's detect params (what `dvc repro` would run) with this run's backend, size and batch."""
     return dataclasses.replace(load(REPO / layout.params).detect, backend=args.backend, half=args.half,
-                               batch_size=batch_size, input_size=args.input_size)
+                               precision=args.precision, batch_size=batch_size, input_size=args.input_size)
+
+
+def contenders(spec: str) -> list[tuple[str, str]]:
+    """``(backend, precision)`` pairs from ``--backend``: ``opencv,torch,openvino:bf16``."""
+    pairs = []
+    for item in spec.split(","):
+        backend, _, precision = item.partition(":")
+        if backend not in BACKENDS or (precision or "fp32") not in PRECISIONS:
+            raise SystemExit(f"--backend: {item!r} is not one of {', '.join(BACKENDS)}, "
+                             f"optionally :{'|:'.join(PRECISIONS)} (openvino)")
+        pairs.append((backend, precision or "fp32"))
+    return pairs
+
+
+def label(backend: str, precision: str, half: bool) -> str:
+    """How a contender is named in the output: ``torch``, ``torch fp16``, ``openvino bf16`` (what auto took)."""
+    if backend == "openvino":
+        from framehound.detect.openvino_backend import resolve_precision
+
+        return f"openvino {resolve_precision(precision)}"
+    return backend + (" fp16" if half and backend != "opencv" else "")
 
 
 def prepare_frames(folder: Path, count: int) -> list[Path]:
@@ -102,6 +129,7 @@ def run_ceiling(args: argparse.Namespace, paths: list[Path], batch_size: int) ->
     import numpy as np
 
     detector, floor = _detector(args, batch_size), detect_params(args, batch_size).conf_floor
+    batch_size = detector.batch_size  # what the stage feeds it (CPU torch: 1; openvino: a few per stream)
     # A bounded pool of distinct inputs, cycled: preloading thousands of
     # frames would measure memory, not the model.
     pool = _network_inputs(paths[:max(64, batch_size)], args.input_size)
@@ -138,6 +166,10 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     params = detect_params(args, batch_size)
     if args.backend == "torch":
         import torch  # noqa: F401  Python's one-off import (1.5 s on 2 cores) is not the stage's throughput
+    if args.backend == "openvino":
+        from framehound.detect.openvino_backend import import_openvino
+
+        import_openvino()  # likewise; compiling the model is inside the clock, converting it was done once
     started = time.perf_counter()
     summary = detect_all(params, Path(args.model), Path(args.frames_table), work / "out", work / "cache")
     rate = len(paths) / (time.perf_counter() - started)
@@ -239,7 +271,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--frames-dir", help="use these JPEGs instead of extracting the sample clips")
-    parser.add_argument("--backend", default="opencv", choices=["opencv", "opencv-cuda", "torch"])
+    parser.add_argument("--backend", default="opencv",
+                        help="one or several, comma-separated: opencv, opencv-cuda, torch, openvino[:fp32|bf16|auto]")
+    parser.add_argument("--precision", default="fp32", help=argparse.SUPPRESS)
     parser.add_argument("--input-size", type=int, default=416)
     parser.add_argument("--batch-sizes", default="1", help="comma-separated, for the torch backend")
     parser.add_argument("--half", action="store_true", help="fp16 (CUDA backends)")
@@ -265,49 +299,77 @@ def main() -> None:
         paths = prepare_frames(work, args.frames)
     (work / "paths.txt").write_text("\n".join(map(str, paths)))
     model = model_dir(args)
+    runs = contenders(args.backend)
+    if any(backend == "openvino" for backend, _ in runs):
+        from framehound.detect.openvino_backend import converted_model
+
+        started = time.perf_counter()
+        converted_model(model, args.input_size)  # once, as a first run does; later runs find it cached
+        print(f"openvino: model ready in {time.perf_counter() - started:.1f} s (converted once, then cached)")
     modes = [m for m in args.modes.split(",") if m]
     if {"stage", "input"} & set(modes):  # pandas and pyarrow: the ceiling alone runs without them
         write_frames_table(paths, work / "frames.parquet")
-    if args.backend != "opencv" and "naive" in modes:
-        modes.remove("naive")  # the tutorial path is OpenCV on CPU only
+    batches = [int(b) for b in args.batch_sizes.split(",")]
     results: dict[str, dict] = {}
-    for batch in [int(b) for b in args.batch_sizes.split(",")]:
-        # Modes interleaved, each run --repeats times, best rate kept: a
-        # neighbour's burst slows one run, never speeds one up.
+    for batch in batches:
+        # Modes and backends interleaved, each run --repeats times, best rate
+        # kept: a neighbour's burst slows one run, never speeds one up.
         for _ in range(args.repeats):
-            for mode in modes:
-                command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
-                           "--frames-table", str(work / "frames.parquet"),
-                           "--model", str(model), "--backend", args.backend, "--input-size", str(args.input_size),
-                           "--batch-size", str(batch)] + (["--half"] if args.half else [])
-                out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
-                run = json.loads(out.strip().splitlines()[-1])
-                gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
-                rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
-                print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}", flush=True)
-                best = results.setdefault(f"{mode}@{batch}", run)
-                results[f"{mode}@{batch}"] = {key: max(best[key], run[key]) for key in ("rate", "peak_mb", "gpu_mb")}
+            for backend, precision in runs:
+                name = label(backend, precision, args.half)
+                for mode in modes:
+                    if mode == "naive" and backend != "opencv":
+                        continue  # the tutorial path is OpenCV on CPU only
+                    command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
+                               "--frames-table", str(work / "frames.parquet"), "--model", str(model),
+                               "--backend", backend, "--precision", precision,
+                               "--input-size", str(args.input_size),
+                               "--batch-size", str(batch)] + (["--half"] if args.half else [])
+                    out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+                    run = json.loads(out.strip().splitlines()[-1])
+                    gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
+                    rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
+                    print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
+                    key = f"{name}|{mode}@{batch}"
+                    best = results.setdefault(key, run | {"rates": []})
+                    results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
+                    results[key]["rates"] = [*best["rates"], run["rate"]]
     shutil.rmtree(work)
-    lines = []
-    for batch in [int(b) for b in args.batch_sizes.split(",")]:
-        stage, ceiling, naive, feed = (results.get(f"{m}@{batch}") for m in ("stage", "ceiling", "naive", "input"))
-        ratios = []
-        if stage and ceiling:
-            ratios.append(f"stage/ceiling {stage['rate'] / ceiling['rate']:.2f}")
-        if stage and naive:
-            ratios.append(f"stage/naive {stage['rate'] / naive['rate']:.2f}")
-        if stage and feed:
-            ratios.append(f"stage/input {stage['rate'] / feed['rate']:.2f}")
-        rates = " · ".join(f"{m} {results[f'{m}@{batch}']['rate']:.1f}" for m in modes)
-        rss = max(results[f"{m}@{batch}"]["peak_mb"] for m in modes)
-        line = (f"| {datetime.date.today()} | {hardware()} | {args.backend}{' fp16' if args.half else ''} "
-                f"| {model.name} @{args.input_size} | {batch} | {args.frames} | {rates} | {', '.join(ratios)} "
-                f"| {rss:.0f} |")
-        lines.append(line)
-        print(f"batch {batch}: {', '.join(ratios)}  ({args.backend}, {model.name} @{args.input_size}, {hardware()})")
+    lines = [record_line(args, model, results, name, batch, modes)
+             for batch in batches for name in dict.fromkeys(label(b, p, args.half) for b, p in runs)]
     if not args.no_record:
         with open(REPO / "docs" / "performance.md", "a", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
+            handle.write("".join(line + "\n" for line in lines if line))
+
+
+def record_line(args: argparse.Namespace, model: Path, results: dict[str, dict], name: str, batch: int,
+                modes: list[str]) -> str:
+    """Print one backend's ratios (its own modes, then against OpenCV and torch) and return its table row."""
+    mine = {m: results[f"{name}|{m}@{batch}"] for m in modes if f"{name}|{m}@{batch}" in results}
+    if not mine:
+        return ""
+    stage, ceiling, naive, feed = (mine.get(m) for m in ("stage", "ceiling", "naive", "input"))
+    ratios = []
+    if stage and ceiling:
+        ratios.append(f"stage/ceiling {stage['rate'] / ceiling['rate']:.2f}")
+    if stage and naive:
+        ratios.append(f"stage/naive {stage['rate'] / naive['rate']:.2f}")
+    if stage and feed:
+        ratios.append(f"stage/input {stage['rate'] / feed['rate']:.2f}")
+    for baseline in ("opencv", "torch"):
+        for mode in ("stage", "ceiling"):
+            theirs = results.get(f"{baseline}|{mode}@{batch}")
+            if baseline != name and theirs and mode in mine:
+                # Each round's pair ran minutes apart at most: on a shared machine the median of the
+                # rounds' ratios is steadier than the ratio of two best rates from different rounds.
+                rounds = [a / b for a, b in zip(mine[mode]["rates"], theirs["rates"], strict=True)]
+                spread = f" [{min(rounds):.2f}–{max(rounds):.2f}]" if len(rounds) > 1 else ""
+                ratios.append(f"{mode} ×{baseline} {statistics.median(rounds):.2f}{spread}")
+    rates = " · ".join(f"{m} {r['rate']:.1f}" for m, r in mine.items())
+    rss = max(r["peak_mb"] for r in mine.values())
+    print(f"batch {batch}: {', '.join(ratios)}  ({name}, {model.name} @{args.input_size}, {hardware()})")
+    return (f"| {datetime.date.today()} | {hardware()} | {name} | {model.name} @{args.input_size} | {batch} "
+            f"| {args.frames} | {rates} | {', '.join(ratios)} | {rss:.0f} |")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,22 @@ def test_torch_bench_runs_the_gpu_command_shape_on_cpu(jpegs: Path, model_dir: P
     assert "batch 4: stage/ceiling" in out
 
 
+def test_bench_puts_cpu_runtimes_side_by_side_with_ratios_from_one_run(jpegs: Path, model_dir: Path,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from framehound.detect.openvino_backend import openvino_installed
+
+    if not openvino_installed():  # not importorskip: a plain `import openvino` starts its telemetry
+        pytest.skip("openvino is not installed")
+    pytest.importorskip("torch")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the converted model goes here, not in ~/.cache
+    out = _bench(jpegs, model_dir, "--backend", "opencv,openvino,openvino:auto", "--modes", "ceiling,stage")
+    assert "openvino: model ready in" in out
+    assert re.search(r"^stage    batch    1: .* openvino fp32$", out, re.M)
+    assert re.search(r"stage/ceiling [\d.]+, stage ×opencv [\d.]+, ceiling ×opencv [\d.]+  \(openvino fp32,", out)
+    assert re.search(r"\(openvino (bf16|fp32),", out.split("(openvino fp32,")[1])  # auto: what this CPU has
+
+
 def _parity(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "bench" / "parity.py"), *args],
                           capture_output=True, text=True, timeout=600)
@@ -62,12 +78,15 @@ def test_parity_finds_the_same_boxes_from_both_backends_and_fails_on_moved_ones(
                    "--reference", str(reference), "--backend", "torch", "--min-confidence", "0.05")
     result = json.loads(same.stdout)
     assert same.returncode == 0 and result["met"] and result["reference_boxes"] > 0
+    assert result["added"] == result["dropped"] == 0
     moved = {frame: [b | {"xyxy": [v + 40 for v in b["xyxy"]]} for b in boxes]
              for frame, boxes in json.loads(reference.read_text()).items()}
     reference.write_text(json.dumps(moved))
     shifted = _parity("compare", "--frames-dir", str(jpegs), "--model-dir", str(model_dir),
                       "--reference", str(reference), "--backend", "torch", "--min-confidence", "0.05")
-    assert shifted.returncode == 1 and json.loads(shifted.stdout)["matched"] == 0
+    moved_result = json.loads(shifted.stdout)
+    assert shifted.returncode == 1 and moved_result["matched"] == 0
+    assert moved_result["dropped"] == moved_result["reference_boxes"] and moved_result["added"] > 0
 
 
 def test_random_weights_fit_their_cfg_in_both_loaders_and_propose_nothing(model_dir: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from framehound import tables
 from framehound.darknet.cfg import parse_cfg, read_names, with_detection_threshold
-from framehound.detect.backends import choose_backend
+from framehound.detect.backends import build_detector, choose_backend
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.run import detect_all, detect_frames
@@ -185,8 +185,9 @@ def test_auto_takes_the_fastest_backend_this_machine_has():
 
     if opencv_cuda_available() or _torch_cuda_available():
         pytest.skip("a CUDA device is present")
+    installed = {name for name in ("torch", "openvino") if importlib.util.find_spec(name)}
     backend, why = choose_backend("auto")
-    assert backend == ("torch" if importlib.util.find_spec("torch") else "opencv")
+    assert backend == ("openvino" if installed == {"torch", "openvino"} else "torch" if installed else "opencv")
     assert "no CUDA device" in why
 
 
@@ -198,3 +199,10 @@ def test_a_detection_cache_that_cannot_be_written_stops_detect_before_any_infere
         detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(2)), tmp_path / "out",
                    tmp_path / "cache")
     assert not (tmp_path / "out").exists()
+
+
+def test_bf16_where_auto_chose_a_backend_without_it_is_a_clear_error(tmp_path):
+    """On a machine without OpenVINO, `auto` falls back to OpenCV or PyTorch, which run fp32 only."""
+    with pytest.raises(FramehoundError, match=r"^detect.precision: bf16 runs on the openvino backend only, "
+                                              r"and opencv was chosen \(install openvino, or use precision fp32\)$"):
+        build_detector("opencv", tmp_path, replace(DETECT, backend="auto", precision="bf16"))

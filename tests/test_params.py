@@ -70,7 +70,8 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("extract.scene_threshold", 0, "extract.scene_threshold: must be in (0, 1], got 0"),
         ("detect.half", 1, "detect.half: must be true or false"),
         ("detect.input_size", 400, "detect.input_size: must be a multiple of 32"),
-        ("detect.backend", "tpu", "detect.backend: must be one of auto, opencv, opencv-cuda, torch"),
+        ("detect.backend", "tpu", "detect.backend: must be one of auto, opencv, opencv-cuda, torch, openvino"),
+        ("detect.precision", "fp16", "detect.precision: must be one of auto, fp32, bf16, got 'fp16'"),
         ("split.train", 0.9, "split.train + split.val + split.test: must sum to 1, got 1.2"),
         ("filter.classes", [], "filter.classes: must list at least one entry"),
         ("train.epochs", -1, "train.epochs: must be in [0, 10000], got -1"),
@@ -98,6 +99,15 @@ def test_bad_params_name_the_key(default_params, path, value, message):
     with pytest.raises(FramehoundError) as error:
         validate(_broken(default_params, path, value))
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("backend", ["opencv", "opencv-cuda", "torch"])
+def test_bf16_with_a_backend_that_cannot_run_it_is_refused_by_check(default_params, backend):
+    params = _broken(default_params, "detect.precision", "bf16")
+    params["detect"]["backend"] = backend
+    with pytest.raises(FramehoundError, match=rf"^detect.precision: bf16 runs on the openvino backend only, "
+                                              rf"not {backend} \(use backend auto or openvino, or precision fp32\)$"):
+        validate(params)
 
 
 def test_missing_key_is_named(default_params):

@@ -111,21 +111,32 @@ def test_rows_under_the_objectness_floor_are_left_out_without_losing_a_detection
         np.testing.assert_array_equal(found.class_id, expected.class_id)
 
 
+def assert_rows_match_opencv(rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
+    """Every raw row of every frame within 1e-4 of OpenCV's (another backend's tests use it too)."""
+    assert [r.shape for r in rows] == [r.shape for r in opencv_rows] == [(2535, 85)] * 20
+    np.testing.assert_allclose(np.stack(rows), np.stack(opencv_rows), rtol=0, atol=1e-4)
+
+
+def assert_detections_match_opencv(images: list[np.ndarray], rows: list[np.ndarray],
+                                   opencv_rows: list[np.ndarray]) -> None:
+    """Each box (confidence >= 0.2) has a twin in OpenCV's detections, and the other way round."""
+    found = 0
+    for image, ours, theirs in zip(images, rows, opencv_rows, strict=True):
+        height, width = image.shape[:2]
+        our_boxes, opencv_boxes = _detections(ours, width, height), _detections(theirs, width, height)
+        assert _unmatched(opencv_boxes, our_boxes) == []
+        assert _unmatched(our_boxes, opencv_boxes) == []
+        found += int((opencv_boxes.confidence >= 0.2).sum())
+    assert found >= 20  # the comparison is not vacuous
+
+
 def test_raw_rows_match_opencv_row_for_row(torch_rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
-    assert [r.shape for r in torch_rows] == [r.shape for r in opencv_rows] == [(2535, 85)] * 20
-    np.testing.assert_allclose(np.stack(torch_rows), np.stack(opencv_rows), rtol=0, atol=1e-4)
+    assert_rows_match_opencv(torch_rows, opencv_rows)
 
 
 def test_detections_match_opencv(images: list[np.ndarray], torch_rows: list[np.ndarray],
                                  opencv_rows: list[np.ndarray]) -> None:
-    found = 0
-    for image, ours, theirs in zip(images, torch_rows, opencv_rows, strict=True):
-        height, width = image.shape[:2]
-        torch_boxes, opencv_boxes = _detections(ours, width, height), _detections(theirs, width, height)
-        assert _unmatched(opencv_boxes, torch_boxes) == []
-        assert _unmatched(torch_boxes, opencv_boxes) == []
-        found += int((opencv_boxes.confidence >= 0.2).sum())
-    assert found >= 20  # the comparison is not vacuous
+    assert_detections_match_opencv(images, torch_rows, opencv_rows)
 
 
 def test_batch_size_does_not_change_outputs(torch_detector: TorchDetector, batch: np.ndarray) -> None:
