@@ -145,7 +145,7 @@ def test_the_default_pipeline_on_ray_gives_the_bytes_of_the_local_run(tmp_path, 
     assert "extract" in stages_run(result.stdout)
     for stage in ("extract", "screen", "detect"):  # tasks for extract and screen, an actor pool for detect
         assert re.search(rf"^{stage}: .*; ray, 1 node, 2 CPUs \(", result.stdout, re.MULTILINE), stage
-    assert re.search(r"^detect: 154 frames \(154 inferred, 0 cached\)", result.stdout, re.MULTILINE)
+    assert re.search(r"^detect: 157 frames \(157 inferred, 0 cached\)", result.stdout, re.MULTILINE)
 
     def outs(lock: Path) -> dict:
         stages = yaml.safe_load(lock.read_text())["stages"]
