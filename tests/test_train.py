@@ -16,7 +16,8 @@ pytest.importorskip("pycocotools")
 import torch
 
 from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.torch_model import YoloHead, read_weights
+from framehound.darknet.layers import read_weights, resize_head
+from framehound.darknet.torch_model import YoloHead
 from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.postprocess import decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector
@@ -26,7 +27,7 @@ from framehound.train.evaluate import coco_map
 from framehound.train.export import export_model
 from framehound.train.loop import Trained, fit
 from framehound.train.loss import yolo_loss
-from framehound.train.network import OBJECTNESS_PRIOR, build_trainable, resize_head
+from framehound.train.network import OBJECTNESS_PRIOR, build_trainable
 from framehound.train.run import train_all
 from tests.conftest import REPO
 from tests.train_data import CLASSES, write_dataset
