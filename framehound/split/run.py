@@ -28,8 +28,11 @@ def _rejections(stage_metrics: list[Path]) -> dict[str, int]:
 
 def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_csv: Path, groups_parquet: Path,
               dataset_dir: Path, metrics_path: Path, plots_dir: Path,
-              stage_metrics: tuple[Path, ...] = ()) -> str:
-    """Assign whole groups of videos that share content to splits and write the dataset atomically."""
+              stage_metrics: tuple[Path, ...] = (), base_model: Path | None = None) -> str:
+    """Assign whole groups of videos that share content to splits and write the dataset atomically.
+
+    ``base_model``: the model folder Darknet's files start training from (split.formats darknet).
+    """
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     if frames.empty:
@@ -42,7 +45,7 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
     group_of = dict(zip(groups["video_id"], groups["group"], strict=True))
     split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params.seed)
     with atomic_path(dataset_dir, directory=True) as staging:
-        write_dataset(staging, frames, labels, split_of, classes, params.formats)
+        write_dataset(staging, frames, labels, split_of, classes, params.formats, base_model)
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
     members: dict[str, list[str]] = {}
