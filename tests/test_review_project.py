@@ -103,7 +103,8 @@ def filter_and_split(root: Path, **filter_params: object) -> dict[str, list[str]
                    Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
                    Path("reviews/decisions.jsonl"))
         split_all(params.split, params.filter.dataset_classes, Path("data/filter"), Path("data/fetch/videos.csv"),
-                  Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
+                  Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"),
+                  base_model=Path("models") / params.model.name)
     finally:
         os.chdir(cwd)
     return {p.stem: p.read_text().splitlines() for p in (root / "data/dataset/labels").rglob("*.txt")}
