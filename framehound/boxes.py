@@ -136,6 +136,13 @@ def greedy_pairs(a: Sequence[Box], b: Sequence[Box], min_iou: float,
     return pairs
 
 
+def boxes_by_frame(rows: Any) -> dict[str, list[Box]]:
+    """A table of boxes (a pandas frame with DETECTIONS or LABELS-like columns) as boxes per frame, best first."""
+    ordered = rows.sort_values(["frame_id", "confidence"], ascending=[True, False], kind="mergesort")
+    return {frame_id: [Box.from_row(r) for r in group.itertuples(index=False)]
+            for frame_id, group in ordered.groupby("frame_id", sort=True)}
+
+
 class UnknownClassIndex(ValueError):
     """A label line's class index that is not one of the classes."""
 

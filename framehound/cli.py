@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -24,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         "review", help="review the detector's boxes on a local web page; trade decisions with Label Studio / CVAT"))
     promote_module.add_arguments(commands.add_parser(
         "promote", help="freeze the trained model (data/train/model/) as a model preset: -S model=NAME uses it"))
+    evaluate = commands.add_parser(
+        "evaluate", help="score the current dataset's labels against a COCO ground-truth file (docs/quality.md)")
+    evaluate.add_argument("groundtruth", help="COCO JSON whose image file names are <frame_id>.jpg")
+    evaluate.add_argument("--root", default=".", help="the project (default: here)")
+    evaluate.add_argument("--json", action="store_true", help="print every figure as JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -35,12 +41,30 @@ def main(argv: list[str] | None = None) -> int:
             diff_module.run(args)
         elif args.command == "review":
             review_cli.run(args)
+        elif args.command == "evaluate":
+            _evaluate(Path(args.root), Path(args.groundtruth), args.json)
         elif args.command == "promote":
             print(promote_module.promote(Path(args.root), args.name, args.force))
     except FramehoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _evaluate(root: Path, groundtruth: Path, as_json: bool) -> None:
+    """Print the quality figures of ``root``'s labels against ``groundtruth``: a headline and a table per class."""
+    from framehound.evaluate.run import evaluate_project, headline  # imports pandas: only when evaluating
+
+    params = params_module.load(root / "params.yaml")
+    figures = evaluate_project(root, groundtruth, params.filter.dataset_classes)
+    if as_json:
+        print(json.dumps(figures, indent=2, sort_keys=True))
+        return
+    print(headline(figures))
+    columns = ("groundtruth_boxes", "precision@0.5", "recall@0.5", "precision@0.75", "recall@0.75")
+    print(f"{'class':12}" + "".join(f"{c:>18}" for c in columns))
+    for name, row in [*figures["classes"].items(), ("all", figures)]:
+        print(f"{name:12}" + "".join(f"{'n/a' if row[c] is None else row[c]:>18}" for c in columns))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -49,14 +50,26 @@ def _quiet_worker() -> None:
 
 
 class LocalPool:
-    """A process pool sized to the machine: embedded, no server."""
+    """A process pool sized to the machine: embedded, no server.
+
+    Started by the first ``map``, with no more processes than it has items:
+    ``executor.workers: 256`` for one video forks one, not 256.
+    """
 
     def __init__(self, workers: int) -> None:
         self.where = f"local, {workers} processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], desc: str, unit: str) -> Iterator[R]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=max(1, min(self.workers, len(items))),
+                                            initializer=_quiet_worker)
         return progress(self.pool.map(fn, items), desc=desc, total=len(items), unit=unit)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 class RayCluster:
@@ -70,11 +83,18 @@ class RayCluster:
                 from None
         self.ray = ray
         if not ray.is_initialized():
+            if address and address != "auto":
+                _answers(address)
             # Joining a cluster ships this package to its nodes: they need not have the checkout.
             package = str(Path(__file__).resolve().parent)
             runtime = {"py_modules": [package]} if address else None
-            ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False, runtime_env=runtime)
+            try:
+                ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False, runtime_env=runtime)
+            except (ConnectionError, ValueError, RuntimeError) as exc:  # no cluster, no ray[client], a refusal
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise FramehoundError(f"executor.address: cannot join the Ray cluster at {address} ({first})") \
+                    from None
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
@@ -85,6 +105,16 @@ class RayCluster:
         remote = self.ray.remote(num_cpus=1, max_retries=3)(fn)
         refs = [remote.remote(item) for item in items]
         return progress((self.ray.get(ref) for ref in refs), desc=desc, total=len(refs), unit=unit)
+
+
+def _answers(address: str, timeout_s: float = 10) -> None:
+    """FramehoundError at once when nothing listens at ``address`` (Ray itself retries for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise FramehoundError(f"executor.address: nothing answers at {address} ({exc.strerror or exc}); start the "
+                              "cluster (ray start --head) or set executor.address: null to run Ray here") from None
 
 
 def ray_cluster(params: ExecutorParams) -> RayCluster | None:
@@ -107,4 +137,4 @@ def open_executor(params: ExecutorParams) -> Iterator[Executor]:
     try:
         yield pool
     finally:
-        pool.pool.shutdown(cancel_futures=True)
+        pool.close()

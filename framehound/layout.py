@@ -37,6 +37,8 @@ class paths:
     train_model = "data/train/model"
     metrics_screen = "metrics/screen.json"
     metrics_filter = "metrics/filter.json"
+    metrics_quality = "metrics/quality.json"
+    groundtruth = "groundtruth"
     metrics_dataset = "metrics/dataset.json"
     metrics_train = "metrics/train.json"
     plots = "plots"

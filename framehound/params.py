@@ -34,6 +34,7 @@ LIST = (list,)
 BOOL = (bool,)
 EXPORT_FORMATS = ("darknet", "yolo", "coco", "voc")
 EXTRACT_MODES = ("fps", "keyframes", "scenes")
+INCOMPLETE_POLICIES = ("mask", "drop", "review", "keep")
 
 
 def setting(types: tuple[type, ...], check: Check | None = None, *, nullable: bool = False, doc: str = "",
@@ -57,6 +58,10 @@ def _in_range(lo: float, hi: float, *, lo_open: bool = False) -> Check:
     return check
 
 
+# Every seed reaches numpy (and train's torch and np.random.seed, which stop at 2**32 - 1).
+SEED = _in_range(0, 2**32 - 1)
+
+
 def _one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
@@ -78,11 +83,17 @@ def folder_name(value: Any) -> str | None:
     """The problem with ``value`` as a folder name of its own (a model's, a preset's), or None.
 
     No leading dot: ``..`` would name the parent folder (``models/..`` is the
-    repository, which installing a model replaces), ``.x`` a hidden one.
+    repository, which installing a model replaces), ``.x`` a hidden one. Not
+    a device name Windows reserves (``con``, ``nul.yaml``...), and short
+    enough for ``<name>.yaml`` and its temporary sibling to fit a file name.
     """
-    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", value):
-        return None
-    return f"must be a plain folder name (letters, digits, . _ -; no leading dot), got {value!r}"
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", value):
+        return f"must be a plain folder name (letters, digits, . _ -; no leading dot), got {value!r}"
+    if re.fullmatch(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", value, re.IGNORECASE):
+        return f"must not be a device name Windows reserves, got {value!r}"
+    if len(value) > 100:
+        return f"must be at most 100 characters, got {len(value)}"
+    return None
 
 
 def _non_empty_unique_strings(value: Any) -> str | None:
@@ -95,8 +106,23 @@ def _non_empty_unique_strings(value: Any) -> str | None:
     return None
 
 
-def _unique_strings(value: Any) -> str | None:
-    return _non_empty_unique_strings(value) if value else None
+def _class_names(value: Any) -> str | None:
+    """Unique names that stay one line of obj.names and plain text in every page that shows them.
+
+    A line break would shift Darknet's class ids, a trailing space makes two
+    names that read the same, and ``<``/``>`` would be markup in the page
+    ``dvc plots show`` writes from plots/classes.csv.
+    """
+    problem = _non_empty_unique_strings(value)
+    if problem:
+        return problem
+    bad = next((n for n in value if n != n.strip() or re.search(r"[\x00-\x1f\x7f<>]", n)), None)
+    return (f"{bad!r} must be a plain name (no line breaks or other control characters, no leading or trailing "
+            "space, no < or >)") if bad is not None else None
+
+
+def _optional_class_names(value: Any) -> str | None:
+    return _class_names(value) if value else None
 
 
 def _sources(value: Any) -> str | None:
@@ -106,6 +132,14 @@ def _sources(value: Any) -> str | None:
     if not all(isinstance(item, str | dict) for item in value):
         return "entries must be strings or mappings with a 'source' key"
     return None
+
+
+def _ray_address(value: Any) -> str | None:
+    """auto (the cluster this machine belongs to), host:port (its head) or ray://host:port (a Ray client server)."""
+    found = re.fullmatch(r"(?:ray://)?[A-Za-z0-9][A-Za-z0-9.-]*:(\d{1,5})", value)
+    if value == "auto" or (found and 0 < int(found[1]) < 65536):
+        return None
+    return f"must be auto, host:port or ray://host:port, got {value!r}"
 
 
 def _yyyymmdd(value: Any) -> str | None:
@@ -190,7 +224,7 @@ class DetectParams:
 
 @dataclass(frozen=True)
 class FilterParams:
-    classes: list[str] = setting(LIST, _non_empty_unique_strings, doc="classes the model detects, by its names")
+    classes: list[str] = setting(LIST, _class_names, doc="classes the model detects, by its names")
     min_confidence: float = setting(NUM, _in_range(0, 1))
     min_box_area: float = setting(NUM, _in_range(0, 1))
     max_box_area: float = setting(NUM, _in_range(0, 1, lo_open=True))
@@ -198,9 +232,14 @@ class FilterParams:
     drop_border_boxes: bool = setting(BOOL)
     negatives_ratio: float = setting(NUM, _in_range(0, 10))
     negative_max_confidence: float = setting(NUM, _in_range(0, 1))
-    seed: int = setting(INT)
-    new_classes: list[str] = setting(LIST, _unique_strings, default=(),
+    seed: int = setting(INT, SEED)
+    new_classes: list[str] = setting(LIST, _optional_class_names, default=(),
                                      doc="classes the model may not know: people draw them in review")
+    incomplete: str = setting(STR, _one_of(*INCOMPLETE_POLICIES), default="mask",
+                              doc="an image with unlabelled objects: mask them, drop it, hold it for review, keep it")
+    incomplete_confidence: float = setting(NUM, _in_range(0, 1), default=0.25,
+                                           doc="a box of filter.classes this confident that is no label is an "
+                                               "unlabelled object")
 
     def __post_init__(self) -> None:
         both = [c for c in self.new_classes if c in self.classes]
@@ -218,7 +257,7 @@ class SplitParams:
     train: float = setting(NUM, _in_range(0, 1))
     val: float = setting(NUM, _in_range(0, 1))
     test: float = setting(NUM, _in_range(0, 1))
-    seed: int = setting(INT)
+    seed: int = setting(INT, SEED)
     formats: list[str] = setting(LIST, _formats)
 
     def __post_init__(self) -> None:
@@ -229,6 +268,21 @@ class SplitParams:
             raise FramehoundError("split.train: must be above 0")
 
 
+def _groundtruth(value: Any) -> str | None:
+    path = Path(value)
+    if path.is_absolute() or ".." in path.parts or path.parts[:1] != ("groundtruth",):
+        return f"must be a file under groundtruth/ (the folder the evaluate stage depends on), got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """Label quality against hand-checked boxes (the evaluate stage)."""
+
+    groundtruth: str | None = setting(STR, _groundtruth, nullable=True,
+                                      doc="COCO JSON under groundtruth/, images named <frame_id>.jpg; null: none")
+
+
 @dataclass(frozen=True)
 class TrainParams:
     """Fine-tuning the model on the dataset (the train stage). ``epochs: 0`` skips it: training is opt-in."""
@@ -237,7 +291,7 @@ class TrainParams:
     batch_size: int = setting(INT, _in_range(2, 1024), doc="images per step (batch norm needs at least 2)")
     image_size: int = setting(INT, _multiple_of_32, doc="square training input, frames stretched as detect does")
     learning_rate: float = setting(NUM, _in_range(0, 1, lo_open=True), doc="AdamW peak, after warm-up")
-    seed: int = setting(INT, doc="head init, batch order, augmentations")
+    seed: int = setting(INT, SEED, doc="head init, batch order, augmentations")
     device: str = setting(STR, _one_of("auto", "cpu", "cuda"), doc="auto: cuda when PyTorch sees one")
 
 
@@ -247,7 +301,8 @@ class ExecutorParams:
 
     kind: str = setting(STR, _one_of("local", "ray"), doc="local: a process pool; ray: a Ray cluster")
     workers: int | None = setting(INT, _in_range(1, 4096), nullable=True, doc="null: every core (local)")
-    address: str | None = setting(STR, nullable=True, doc="ray: null starts Ray here; auto or ray://host:port joins")
+    address: str | None = setting(STR, _ray_address, nullable=True,
+                                  doc="ray: null starts Ray here; auto, host:port or ray://host:port joins")
 
 
 @dataclass(frozen=True)
@@ -264,6 +319,7 @@ class Params:
     filter: FilterParams = setting((FilterParams,))
     split: SplitParams = setting((SplitParams,))
     train: TrainParams = setting((TrainParams,))
+    evaluate: EvaluateParams = setting((EvaluateParams,), default=EvaluateParams(None))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, as in params.yaml (for tables, JSON records and the report)."""

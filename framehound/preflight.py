@@ -3,7 +3,8 @@
 ``params.validate`` judges the file's shape alone; these need a stage's
 knowledge or the disk: each source must be one fetch understands, local
 sources and URL lists must be readable, ``filter.classes`` must be names
-the installed model knows and ``filter.new_classes`` no near miss of one.
+the installed model knows and ``filter.new_classes`` no near miss of one,
+and the ground truth (``evaluate.groundtruth``) must be readable.
 The ``check`` stage and ``framehound check`` run them, so a bad path or
 class stops ``dvc repro`` before fetch deletes a video or detect spends an
 hour.
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 
 from framehound.darknet.cfg import read_names
+from framehound.evaluate.groundtruth import read_groundtruth
 from framehound.fetch.sources import check_sources
 from framehound.filter.rules import class_indices
 from framehound.model.install import model_dir
@@ -24,6 +26,8 @@ from framehound.params import Params
 def check(params: Params, root: Path) -> str:
     """Raise FramehoundError on the first problem; return what could not be checked yet ("" if nothing)."""
     check_sources(params.fetch.sources)
+    if params.evaluate.groundtruth is not None:
+        read_groundtruth(root / params.evaluate.groundtruth)
     folder = model_dir(root, params)
     names = folder / "model.names"
     if not names.is_file():

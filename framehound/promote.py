@@ -84,9 +84,14 @@ def promote(root: Path, name: str | None = None, force: bool = False) -> str:
         raise FramehoundError(f"promote: no trained model in {paths.train_model}/ (no {missing[0]}): train one "
                               "first, e.g. dvc exp run -S train.epochs=30 (train.epochs 0 trains nothing)")
     digests = {role: sha256_file(source / f"model.{role}") for role in ROLES}
-    name = name or f"trained-{digests['weights'][:8]}"
+    name = f"trained-{digests['weights'][:8]}" if name is None else name
     if problem := folder_name(name):
         raise FramehoundError(f"promote: NAME {problem}")
+    twin = next((p.stem for p in sorted((root / PRESETS).glob("*.yaml")) if p.stem.lower() == name.lower()
+                 and p.stem != name), None)
+    if twin:
+        raise FramehoundError(f"promote: NAME {name!r} differs only in case from the preset {twin!r} "
+                              "(one file on case-insensitive filesystems); choose another name")
     preset, folder = root / PRESETS / f"{name}.yaml", root / PROMOTED / name
     if preset.exists() or folder.exists():
         if not force:

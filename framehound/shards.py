@@ -17,6 +17,7 @@ fixed permissions, so the same frames give the same file on any machine.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -25,6 +26,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from framehound.errors import FramehoundError
 
 STAMP = "frames.json"  # the last member: what made the shard, and its rows
 SUFFIX = ".zip"
@@ -64,36 +67,46 @@ def read_stamp(shard: Path) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]
                 name_length, extra_length = header[-2:]
                 ranges[info.filename.removesuffix(".jpg")] = (
                     info.header_offset + _LOCAL_HEADER.size + name_length + extra_length, info.file_size)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, struct.error):
+    except Exception:  # a damaged zip raises anything from BadZipFile to NotImplementedError: not a shard
         return None
     return stamp, ranges
 
 
-def read_jpeg(file: str | os.PathLike[str], offset: int, size: int) -> bytes:
-    """The bytes of one frame: ``size`` bytes at ``offset`` of ``file`` (a shard, or a loose JPEG)."""
-    with open(file, "rb") as handle:
-        data = os.pread(handle.fileno(), size, offset)
-    if len(data) != size:
-        raise OSError(f"{file}: {size} bytes at {offset} expected, the file ends first")
+class DamagedFrame(FramehoundError):
+    """A frame whose bytes are not the ones extract recorded: its shard is gone, cut short or damaged."""
+
+
+def read_jpeg(file: str | os.PathLike[str], offset: int, size: int, sha256: str) -> bytes:
+    """The bytes of one frame (``size`` bytes at ``offset`` of ``file``), checked against its recorded ``sha256``.
+
+    Every reader goes through here, so a damaged shard can never feed a
+    measure, a detection, a thumbnail or the dataset: it stops the stage with
+    one line. A plain ``dvc repro`` re-extracts a shard whose file changed
+    before any reader runs; the message is for damage DVC did not notice (a
+    disk's, which leaves the modification time): ``-f extract`` makes extract check.
+    """
+    try:
+        with open(file, "rb") as handle:
+            data = os.pread(handle.fileno(), size, offset)
+    except OSError as exc:
+        raise DamagedFrame(f"{file}: cannot read a frame ({exc.strerror or exc}); "
+                           "`dvc repro -f extract` extracts it again") from None
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        raise DamagedFrame(f"{file}: the {size} bytes at {offset} are not the frame extract recorded "
+                           "(damaged or replaced); `dvc repro -f extract` extracts it again")
     return data
 
 
-def read_jpeg_or_empty(file: str | os.PathLike[str], offset: int, size: int) -> bytes:
-    """``read_jpeg``, or no bytes when the file is gone or short: the frame then counts as undecodable."""
-    try:
-        return read_jpeg(file, offset, size)
-    except OSError:
-        return b""
-
-
-def frame_ranges(frames: Any) -> Iterator[tuple[str, int, int]]:
-    """``(shard, offset, size)`` of each row of a frames table, in order: what ``read_jpeg`` takes."""
-    return zip(frames["shard"], frames["offset"].astype(int), frames["size"].astype(int), strict=True)
+def frame_ranges(frames: Any) -> Iterator[tuple[str, int, int, str]]:
+    """``(shard, offset, size, sha256)`` of each row of a frames table, in order: what ``read_jpeg`` takes."""
+    return zip(frames["shard"], frames["offset"].astype(int), frames["size"].astype(int), frames["sha256"],
+               strict=True)
 
 
 def loose_jpeg_columns(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The frames-table columns that point at a whole JPEG file (tests, benchmarks, hand-made tables)."""
-    return {"shard": os.fspath(path), "offset": 0, "size": Path(path).stat().st_size}
+    data = Path(path).read_bytes()
+    return {"shard": os.fspath(path), "offset": 0, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def loose_frame_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

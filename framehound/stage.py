@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import time
@@ -14,13 +15,15 @@ from framehound.params import Params
 from framehound.pipeline import declared_outputs
 
 log = logging.getLogger("framehound")
+# The disk's answers, not bugs: a full or read-only disk, a quota, a folder the user cannot write.
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
 
 def run_stage(name: str, body: Callable[[Params], str]) -> None:
     """Validate params.yaml, run ``body`` and print its summary line.
 
     ``body`` returns the summary (e.g. ``"250 frames, 412 boxes"``). A
-    FramehoundError becomes ``error: <stage>: <message>`` on stderr and exit 1,
+    FramehoundError, or a full, read-only or forbidden disk, becomes ``error: <stage>: <message>`` on stderr and exit 1,
     so DVC marks the stage failed and caches none of its outputs. Before
     ``body`` runs, what a killed run left of the stage's outputs is deleted.
     """
@@ -37,6 +40,13 @@ def run_stage(name: str, body: Callable[[Params], str]) -> None:
         summary = body(params)
     except FramehoundError as exc:
         print(f"error: {name}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in _DISK_ERRORS:
+            raise  # a bug: its traceback is the report
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {name}: {where}{exc.strerror} (free some space or fix the permissions, then run dvc repro "
+              "again)", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print(f"error: {name}: interrupted", file=sys.stderr)

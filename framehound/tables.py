@@ -117,6 +117,19 @@ LABELS = Table({
 }, key=("frame_id", "class_index", "confidence", "x_min", "y_min"))
 
 
+# data/filter/unlabelled.parquet — objects of the requested classes a labelled frame would leave unlabelled
+# (framehound.filter.completeness), and what filter.incomplete did about each.
+UNLABELLED = Table({
+    "frame_id": "frame in frames.parquet",
+    "video_id": "video of the frame",
+    "class_name": "class of the object",
+    "confidence": "the detector's box confidence (0 for a tracked miss: no box here)",
+    "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",
+    "reason": "low_confidence, small_box, large_box, border_box or tracked_miss",
+    "outcome": "masked, dropped, held (for review), kept, or reviewed (a person's decision made the frame complete)",
+}, key=("frame_id", "reason", "class_name", "x_min", "y_min"))
+
+
 NUMERIC = {"duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 
@@ -124,6 +137,13 @@ NUMERIC = {"duration", "width", "height", "fps", "t_ms", "offset", "size", "clas
 def empty(table: Table) -> pd.DataFrame:
     """An empty frame with the table's columns."""
     return pd.DataFrame({name: [] for name in table.columns})
+
+
+def in_order(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """``frame`` with exactly the table's columns, sorted by its key (confidence descending)."""
+    return frame[list(table.columns)].sort_values(
+        list(table.key), ascending=[k != "confidence" for k in table.key], kind="mergesort"
+    ).reset_index(drop=True)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, table: Table) -> None:
@@ -134,9 +154,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, table: Table) -> None:
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}")
-    ordered = frame[list(table.columns)].sort_values(
-        list(table.key), ascending=[k != "confidence" for k in table.key], kind="mergesort"
-    ).reset_index(drop=True)
+    ordered = in_order(frame, table)
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":

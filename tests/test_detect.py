@@ -188,3 +188,13 @@ def test_auto_takes_the_fastest_backend_this_machine_has():
     backend, why = choose_backend("auto")
     assert backend == ("torch" if importlib.util.find_spec("torch") else "opencv")
     assert "no CUDA device" in why
+
+
+def test_a_detection_cache_that_cannot_be_written_stops_detect_before_any_inference(tmp_path, model_dir, bikes_frames):
+    """Not at the first checkpoint, a minute of inference later, with a traceback."""
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    with pytest.raises(FramehoundError, match=r"^[^\n]*cache: cannot write the detection cache \([^\n]*\); "
+                                              r"inference would be lost at the first checkpoint$"):
+        detect_all(DETECT, model_dir, _write_frames(tmp_path, bikes_frames.head(2)), tmp_path / "out",
+                   tmp_path / "cache")
+    assert not (tmp_path / "out").exists()

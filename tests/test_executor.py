@@ -7,6 +7,7 @@ real Ray runtime (2 CPUs) running the whole pipeline through `dvc repro`.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -19,7 +20,8 @@ import pytest
 import yaml
 
 from framehound import tables
-from framehound.executor import Inline, LocalPool
+from framehound.errors import FramehoundError
+from framehound.executor import Inline, LocalPool, RayCluster
 from framehound.extract.run import extract_all
 from framehound.hashing import sha256_file
 from framehound.params import ExtractParams, ScreenParams
@@ -59,9 +61,9 @@ def clips(tmp_path_factory, bikes) -> dict[str, Path]:
 def test_adding_a_video_extracts_only_it_and_removing_one_deletes_its_frames(tmp_path, clips):
     frames, out = tmp_path / "frames", tmp_path / "extract"
     two = _videos(tmp_path, {k: clips[k] for k in "ab"})
-    assert "(2 extracted, 0 unchanged)" in extract_all(PARAMS, two, frames, out, Inline())
+    assert "(2 extracted, 0 unchanged" in extract_all(PARAMS, two, frames, out, Inline())
     three = _videos(tmp_path, clips)
-    assert "(1 extracted, 2 unchanged)" in extract_all(PARAMS, three, frames, out, Inline())
+    assert "(1 extracted, 2 unchanged" in extract_all(PARAMS, three, frames, out, Inline())
     fresh = tmp_path / "fresh"
     extract_all(PARAMS, three, fresh / "frames", fresh / "extract", Inline())
     assert _files(frames) == _files(fresh / "frames")  # the same bytes as extracting all three at once
@@ -69,7 +71,7 @@ def test_adding_a_video_extracts_only_it_and_removing_one_deletes_its_frames(tmp
     assert table.drop(columns="shard").equals(
         tables.read_table(fresh / "extract" / "frames.parquet", tables.FRAMES).drop(columns="shard"))
     one = _videos(tmp_path, {"c": clips["c"]})
-    assert "(0 extracted, 1 unchanged, 2 removed)" in extract_all(PARAMS, one, frames, out, Inline())
+    assert "(0 extracted, 1 unchanged, 2 removed" in extract_all(PARAMS, one, frames, out, Inline())
     assert sorted(p.name for p in frames.iterdir()) == ["c.zip"]
 
 
@@ -81,7 +83,8 @@ def test_a_damaged_shard_is_extracted_again_and_a_folder_of_the_old_layout_goes(
     (frames / "a.zip").write_bytes(good[: len(good) // 2])  # a copy cut short
     (frames / "b").mkdir()  # loose JPEGs as framehound wrote them before shards
     (frames / "b" / "b_0.jpg").write_bytes(b"old")
-    assert "(1 extracted, 1 unchanged, 1 removed)" in extract_all(PARAMS, videos, frames, out, Inline())
+    assert "(1 extracted, 1 unchanged, 1 removed, 1 damaged and extracted again" in extract_all(
+        PARAMS, videos, frames, out, Inline())
     assert (frames / "a.zip").read_bytes() == good and sorted(p.name for p in frames.iterdir()) == ["a.zip", "b.zip"]
 
 
@@ -89,7 +92,7 @@ def test_changed_params_re_extract_every_video(tmp_path, clips):
     videos = _videos(tmp_path, clips)
     extract_all(PARAMS, videos, tmp_path / "frames", tmp_path / "extract", Inline())
     changed = ExtractParams(fps=1, max_frames_per_video=8, max_side=320, jpeg_qscale=2)
-    assert "(3 extracted, 0 unchanged)" in extract_all(changed, videos, tmp_path / "frames", tmp_path / "extract",
+    assert "(3 extracted, 0 unchanged" in extract_all(changed, videos, tmp_path / "frames", tmp_path / "extract",
                                                        Inline())
 
 
@@ -100,7 +103,7 @@ def test_a_process_pool_and_shipped_bytes_write_the_same_frames_as_inline(tmp_pa
     try:
         summary = extract_all(PARAMS, videos, tmp_path / "pool", tmp_path / "t2", pool, ship_videos=True)
     finally:
-        pool.pool.shutdown()
+        pool.close()
     assert summary.endswith("; local, 2 processes")
     assert _files(tmp_path / "inline") == _files(tmp_path / "pool")
 
@@ -178,3 +181,22 @@ def test_ray_downloads_hold_the_cluster_to_the_per_site_cap(tmp_path, server, mo
     assert done.returncode == 0, done.stderr[-2000:]
     assert "4 videos" in done.stdout and "; ray, 1 node, 4 CPUs" in done.stdout
     assert server.busy.most == per_site
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("127.0.0.1:1", r"executor\.address: nothing answers at 127\.0\.0\.1:1 \(Connection refused\); start the cluster"),
+    ("ray://127.0.0.1:1", r"executor\.address: nothing answers at ray://127\.0\.0\.1:1 \(Connection refused\)"),
+    ("auto", r"executor\.address: cannot join the Ray cluster at auto \(Could not find any running Ray instance"),
+])
+def test_a_ray_cluster_that_is_not_there_is_one_line_at_once_not_minutes_of_retries(address, message):
+    with pytest.raises(FramehoundError, match=rf"^{message}[^\n]*$"):
+        RayCluster(address, None)
+
+
+def test_a_pool_forks_no_more_processes_than_it_has_items():
+    pool = LocalPool(64)
+    try:
+        assert list(pool.map(abs, [-3], desc="t", unit="item")) == [3]
+        assert len(multiprocessing.active_children()) == 1
+    finally:
+        pool.close()

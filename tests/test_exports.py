@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,8 +17,10 @@ from pycocotools.coco import COCO
 from framehound.params import EXPORT_FORMATS
 from framehound.shards import loose_frame_rows
 from framehound.split.assign import split_walk
+from framehound.split.attribution import write_attribution
 from framehound.split.coco import write_coco
 from framehound.split.export import WRITERS, write_dataset
+from framehound.split.metrics import write_plots
 from framehound.split.voc import voc_xml, write_voc
 
 CLASSES = ["person", "car", "bicycle"]
@@ -209,3 +212,25 @@ def test_rewriting_voc_drops_files_of_frames_that_left_the_dataset(dataset):
 
 def test_every_format_params_accept_has_a_writer_and_no_other():
     assert sorted(WRITERS) == sorted(EXPORT_FORMATS)
+
+
+def test_attribution_text_from_sites_never_opens_as_a_spreadsheet_formula(tmp_path):
+    """A title, uploader or license starting with = + - @ (or a tab or carriage return) gets a leading ';
+    ids and image paths are written as they are."""
+    frames = pd.DataFrame({"frame_id": ["-v_0"], "video_id": ["-v"], "t_ms": [0]})
+    videos = pd.DataFrame({"id": ["-v"], "webpage_url": ["@SUM(1+1)"], "title": ["=HYPERLINK(\"http://x\")"],
+                           "uploader": ["+cmd|' /C calc'!A0"], "license": ["-2+3"], "source": ["\tsrc"]})
+    write_attribution(tmp_path / "attribution.csv", frames, {"-v": "train"}, videos)
+    row = next(csv.DictReader((tmp_path / "attribution.csv").open(newline="")))
+    assert row == {"image": "images/train/-v_0.jpg", "video_id": "-v", "timestamp": "00:00:00.000",
+                   "webpage_url": "'@SUM(1+1)", "title": "'=HYPERLINK(\"http://x\")",
+                   "uploader": "'+cmd|' /C calc'!A0", "license": "'-2+3", "source": "'\tsrc"}
+
+
+def test_split_writes_its_plot_files_and_leaves_the_rest_of_plots_alone(tmp_path):
+    """plots/ is shared: train writes plots/train.csv there; a forced split must not delete it."""
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots/train.csv").write_text("epoch,loss\n1,0.5\n")
+    write_plots(tmp_path / "plots", {"classes.csv": pd.DataFrame({"class": ["car"], "boxes": [3]})})
+    assert (tmp_path / "plots/train.csv").read_text() == "epoch,loss\n1,0.5\n"
+    assert (tmp_path / "plots/classes.csv").read_text() == "class,boxes\ncar,3\n"

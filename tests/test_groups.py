@@ -120,3 +120,12 @@ def test_groups_do_not_depend_on_the_order_of_links():
     backward = content_groups(["e", "d", "c", "b", "a"], found[::-1])
     assert forward["group"].tolist() == ["a", "b", "b", "b", "a"]
     assert forward.equals(backward)
+
+
+def test_a_file_fetched_under_two_names_gives_its_images_once(tmp_path, uploads):
+    """Same bytes, same frames: the second copy's are duplicates, whatever the near-duplicate rule says."""
+    rows = [row for video_id in ("bikes-copy0", "bikes-copy1")
+            for row in extract_frames(uploads[video_id], video_id, tmp_path / video_id, ExtractParams(1, 5, 320, 2))]
+    quality = screen_frames(pd.DataFrame(loose_frame_rows(rows)), ScreenParams(dedup_distance=None, min_sharpness=0))
+    by_video = quality.groupby("video_id")["rejected_by"].agg(lambda r: sorted(set(r))).to_dict()
+    assert by_video == {"bikes-copy0": [""], "bikes-copy1": ["duplicate"]}

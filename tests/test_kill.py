@@ -22,7 +22,7 @@ from tests.test_pipeline import _tracked_files, stages_run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["fetch", "extract", "screen", "detect", "filter", "split", "report"]
+STAGES = ["fetch", "extract", "screen", "detect", "filter", "split", "evaluate", "report"]
 WATCHED = ("data", "models", "metrics")  # where stages write; .dvc/ and .git/ are DVC's and git's own
 
 

@@ -12,7 +12,7 @@ import yaml
 
 from framehound import preflight
 from framehound.errors import FramehoundError
-from framehound.params import ModelFile, ScreenParams, load, validate
+from framehound.params import EvaluateParams, ModelFile, ScreenParams, load, validate
 from tests.conftest import REPO
 
 
@@ -79,6 +79,16 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("train.learning_rate", 0, "train.learning_rate: must be in (0, 1], got 0"),
         ("train.learning_rate", "1e-3", "train.learning_rate: must be a number, got '1e-3'"),
         ("train.seed", 1.5, "train.seed: must be an integer, got 1.5"),
+        ("train.seed", -1, "train.seed: must be in [0, 4294967295], got -1"),
+        ("executor.address", "my-cluster", "executor.address: must be auto, host:port or ray://host:port, got 'my-"),
+        ("executor.address", "ray://head:99999", "executor.address: must be auto, host:port or ray://host:port"),
+        ("split.seed", -1, "split.seed: must be in [0, 4294967295], got -1"),
+        ("filter.seed", 2**32, "filter.seed: must be in [0, 4294967295], got 4294967296"),
+        ("filter.new_classes", ["fork\nlift"], "filter.new_classes: 'fork\\nlift' must be a plain name (no line "
+         "breaks or other control characters, no leading or trailing space, no < or >)"),
+        ("filter.new_classes", ["pallet "], "filter.new_classes: 'pallet ' must be a plain name"),
+        ("filter.new_classes", ["</script><script>alert(3)</script>"], "filter.new_classes: '</script>"),
+        ("filter.classes", ["person", "\tcar"], "filter.classes: '\\tcar' must be a plain name"),
         ("train.device", "gpu", "train.device: must be one of auto, cpu, cuda, got 'gpu'"),
         ("train.epoch", 3, "train.epoch: unknown key (did you mean train.epochs?)"),
                 ("model.weights.sha256", "abc", "model.weights.sha256: must be 64 lowercase hex digits"),
@@ -123,10 +133,37 @@ def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one
     root = tmp_path  # <root>/models/yolov3-tiny, as the model stage lays it out
     (root / "models").mkdir()
     (root / "models" / "yolov3-tiny").symlink_to(model_dir)
-    unicorn = validate(_broken(default_params, "filter.classes", ["person", "unicorn"]))
+    no_truth = EvaluateParams(None)  # this test is about classes; the ground truth has its own
+    unicorn = replace(validate(_broken(default_params, "filter.classes", ["person", "unicorn"])), evaluate=no_truth)
     with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'unicorn' \(a class the model does not"):
         preflight.check(unicorn, root)
-    assert preflight.check(default_params, root) == ""
+    assert preflight.check(replace(default_params, evaluate=no_truth), root) == ""
     other_names = replace(unicorn, model=replace(unicorn.model, names=ModelFile("/my/model.names", None)))
     assert "is not the .names params.yaml names" in preflight.check(other_names, root)
     assert "is not installed yet" in preflight.check(unicorn, root / "elsewhere")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "ground truth not found"),
+    ("{not json", "not a readable COCO JSON file"),
+    ('{"images": [], "annotations": []}', "not COCO ground truth: 'categories'"),
+    ('{"images": [{"id": 1, "file_name": "a_0.jpg", "width": 10, "height": 10}], "categories": '
+     '[{"id": 1, "name": "person"}], "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 0, 5]}]}',
+     "has an empty or invalid bbox"),
+])
+def test_a_bad_ground_truth_file_stops_check_in_one_line(default_params, tmp_path, content, message):
+    truth = tmp_path / "groundtruth" / "mine.json"
+    truth.parent.mkdir()
+    if content is not None:
+        truth.write_text(content)
+    params = replace(default_params, evaluate=EvaluateParams("groundtruth/mine.json"))
+    with pytest.raises(FramehoundError, match=message) as caught:
+        preflight.check(params, tmp_path)
+    assert str(caught.value).startswith(str(truth)) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("path", ["/etc/truth.json", "groundtruth/../params.yaml", "data/truth.json"])
+def test_the_ground_truth_must_lie_under_groundtruth(default_params, path):
+    raw = _broken(default_params, "evaluate.groundtruth", path)
+    with pytest.raises(FramehoundError, match=r"^evaluate.groundtruth: must be a file under groundtruth/"):
+        validate(raw)

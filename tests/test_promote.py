@@ -60,9 +60,12 @@ def test_promote_refuses_in_one_line(repo, capsys):
     assert promote(repo, "forklift-v1", force=True).startswith("promoted")
     with pytest.raises(FramehoundError, match=r"^promote: conf/model/yolov3-tiny.yaml was not written by promote"):
         promote(repo, "yolov3-tiny", force=True)
-    for bad in ("../escape", "a/b", "..", "my model"):
-        with pytest.raises(FramehoundError, match=r"^promote: NAME must"):
+    for bad in ("../escape", "a/b", "..", "my model", "", "con", "CON", "nul", "Com1", "lpt9.txt", "m" * 251):
+        with pytest.raises(FramehoundError, match=r"^promote: NAME must[^\n]*$"):
             promote(repo, bad)
+    with pytest.raises(FramehoundError, match=r"^promote: NAME 'Forklift-V1' differs only in case from the preset "
+                                              r"'forklift-v1' \(one file on case-insensitive filesystems\)"):
+        promote(repo, "Forklift-V1")
     default = promote(repo)
     assert f"model=trained-{sha256_file(repo / 'data/train/model/model.weights')[:8]}" in default
 

@@ -101,5 +101,5 @@ def test_a_worker_node_killed_mid_stage_changes_no_byte(tmp_path, cluster, bikes
     out, _ = driver.communicate(timeout=300)
     assert driver.returncode == 0, out
     assert out.splitlines()[0] == "ray, 3 nodes, 2 CPUs"
-    assert "from 6 videos (6 extracted, 0 unchanged), 0 skipped" in out
+    assert "from 6 videos (6 extracted, 0 unchanged, 1 spread over their whole length), 0 skipped" in out
     assert _files(tmp_path / "ray") == _files(tmp_path / "inline")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from framehound import tables
+from framehound.evaluate.run import evaluate_all
 from framehound.params import load
 from framehound.report.run import SHEET_SIZE, report_all
 from framehound.shards import loose_jpeg_columns
@@ -32,15 +33,31 @@ def _screen_tables(root: Path, blurred: dict[str, str]) -> None:
     tables.write_table(quality, root / "data/screen/quality.parquet", tables.QUALITY)
 
 
-def _report(root: Path) -> Path:
+def _report(root: Path, groundtruth: str | None = None) -> Path:
+    """Run the evaluate and report stages' functions in ``root``; the page."""
     cwd = Path.cwd()
     os.chdir(root)
     try:
-        report_all(load("params.yaml"), Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
-                   Path("data/filter"), Path("data/dataset/attribution.csv"), Path("data/report"))
+        params = load("params.yaml")
+        evaluate_all(groundtruth, params.filter.dataset_classes, Path("data/screen/frames.parquet"),
+                     Path("data/filter"), Path("metrics/quality.json"))
+        report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
+                   Path("data/filter"), Path("data/dataset/attribution.csv"), Path("metrics/quality.json"),
+                   Path("data/report"))
     finally:
         os.chdir(cwd)
     return root / "data/report/index.html"
+
+
+def _groundtruth(root: Path) -> str:
+    """A ground truth for the small run: alpha_0's person where the detector put it, and a car it missed."""
+    coco = {"images": [{"id": 1, "file_name": "alpha_0.jpg", "width": 320, "height": 240}],
+            "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [30, 40, 80, 180]},
+                            {"id": 2, "image_id": 1, "category_id": 3, "bbox": [250, 10, 60, 40]}]}
+    (root / "groundtruth").mkdir(exist_ok=True)
+    (root / "groundtruth/truth.json").write_text(json.dumps(coco))
+    return "groundtruth/truth.json"
 
 
 @pytest.fixture
@@ -65,8 +82,10 @@ def _metric(tab, name: str) -> int:
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium (apt-get install chromium)")
 def test_the_report_opens_from_disk_its_images_load_and_its_figures_equal_the_dataset_metrics(small_run, tmp_path):
-    page = _report(small_run)
+    page = _report(small_run, _groundtruth(small_run))
     metrics = json.loads((small_run / "metrics/dataset.json").read_text())
+    incomplete = json.loads((small_run / "metrics/filter.json").read_text())["incomplete"]
+    quality = json.loads((small_run / "metrics/quality.json").read_text())
 
     def check(tab) -> None:
         tab.goto(page.as_uri())
@@ -82,6 +101,13 @@ def test_the_report_opens_from_disk_its_images_load_and_its_figures_equal_the_da
         assert _metric(tab, "class.person") + _metric(tab, "class.car") == metrics["boxes_total"]
         assert _metric(tab, "video.alpha.blur") == 1 and _metric(tab, "video.beta.duplicate") == 1
         assert _metric(tab, "video.alpha.sampled") == 5 and _metric(tab, "video.alpha.kept") == 3
+        for reason, count in incomplete["objects"].items():
+            assert _metric(tab, f"incomplete.objects.{reason}") == count
+        for outcome, count in incomplete["images"].items():
+            assert _metric(tab, f"incomplete.images.{outcome}") == count
+        assert (quality["images"], quality["complete_images"]) == (1, 0)  # the car has no label
+        assert _metric(tab, "quality.complete_images") == 0
+        assert _metric(tab, "quality.all.groundtruth_boxes") == 2 and _metric(tab, "quality.car.groundtruth_boxes") == 1
 
     _open(page, tmp_path, check)
 
@@ -101,7 +127,7 @@ def _large_run(root: Path, images: int, videos: int) -> Path:
     (root / "params.yaml").write_bytes((root / "params-only/params.yaml").read_bytes())
     ids = [f"v{i % videos:03d}_{i}" for i in range(images)]
     frames = pd.DataFrame({"frame_id": ids, "video_id": [f.split("_")[0] for f in ids], "t_ms": range(images),
-                           **loose_jpeg_columns(root / "data/frames/f.jpg"), "sha256": "0" * 64, "width": 1280,
+                           **loose_jpeg_columns(root / "data/frames/f.jpg"), "width": 1280,
                            "height": 720})
     x0 = rng.uniform(0, 900, images)
     labels = frames[["frame_id", "video_id"]].assign(
@@ -110,7 +136,9 @@ def _large_run(root: Path, images: int, videos: int) -> Path:
     labels["class_name"] = labels["class_index"].map({0: "person", 1: "car"})
     tables.write_table(frames, root / "data/filter/frames.parquet", tables.FRAMES)
     tables.write_table(labels, root / "data/filter/labels.parquet", tables.LABELS)
+    tables.write_table(tables.empty(tables.UNLABELLED), root / "data/filter/unlabelled.parquet", tables.UNLABELLED)
     tables.write_table(frames, root / "data/extract/frames.parquet", tables.FRAMES)
+    tables.write_table(frames, root / "data/screen/frames.parquet", tables.FRAMES)
     tables.write_table(frames[["frame_id", "video_id", "t_ms"]].assign(dhash="0" * 16, sharpness=100.0,
                                                                       rejected_by=""),
                        root / "data/screen/quality.parquet", tables.QUALITY)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from framehound.boxes import Box
-from framehound.decisions.log import Decision, append, match, read_log
+from framehound.decisions.log import Decision, append, contents, match, read_log, unchanged_since
+from framehound.errors import FramehoundError
 
 
 def decision(frame_id: str = "v_0", sha: str = "a" * 64, verdict: str = "edited",
@@ -78,3 +81,16 @@ def test_a_decision_written_through_a_path_that_does_not_exist_yet_creates_it(tm
     log = tmp_path / "new" / "decisions.jsonl"
     append(log, [decision()])
     assert len(read_log(log).decisions) == 1
+
+
+def test_a_review_saved_after_a_stage_read_the_log_fails_that_stage_in_one_line(tmp_path):
+    """DVC hashes reviews/ after filter ran: a decision landing meanwhile would be recorded, never applied."""
+    log = tmp_path / "decisions.jsonl"
+    unchanged_since(log, contents(log))  # no log yet, none now
+    append(log, [decision()])
+    seen = contents(log)
+    unchanged_since(log, seen)
+    append(log, [decision("v_1", "b" * 64)])
+    with pytest.raises(FramehoundError, match=r"^[^\n]*decisions\.jsonl: a review was saved while this stage ran, "
+                                              r"after it read the decisions; run `dvc repro` again to apply it$"):
+        unchanged_since(log, seen)

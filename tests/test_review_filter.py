@@ -12,6 +12,7 @@ import pytest
 
 from framehound import tables
 from framehound.boxes import Box
+from framehound.errors import FramehoundError
 from framehound.hashing import sha256_file
 from framehound.review.project import ReviewProject
 from framehound.shards import read_jpeg
@@ -71,11 +72,12 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
     log = root / "reviews/decisions.jsonl"
     gone = json.loads(log.read_text().splitlines()[0]) | {"frame_id": "gamma_0", "frame_sha256": "f" * 64}
     with log.open("a") as handle:
-        handle.write(json.dumps(gone) + "\n" + '{"frame_id": "alpha_0", "verd')  # and a torn last line
+        handle.write(json.dumps(gone) + "\n")
     frames_table = root / "data/screen/frames.parquet"
     frames = tables.read_table(frames_table, tables.FRAMES)
     row = frames.index[frames["frame_id"] == "beta_0"][0]
-    jpeg = read_jpeg(root / frames.at[row, "shard"], int(frames.at[row, "offset"]), int(frames.at[row, "size"]))
+    jpeg = read_jpeg(root / frames.at[row, "shard"], int(frames.at[row, "offset"]), int(frames.at[row, "size"]),
+                     frames.at[row, "sha256"])
     beta = root / "data/frames/beta_0.jpg"
     cv2.imwrite(str(beta), cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR),
                 [cv2.IMWRITE_JPEG_QUALITY, 60])  # new bytes, same frame id, as a re-extraction records them
@@ -88,8 +90,20 @@ def test_decisions_for_vanished_frames_are_kept_and_counted_and_a_re_encoded_fra
     review = json.loads((root / "metrics/filter.json").read_text())["review"]
     assert review["decisions_for_missing_frames"] == 1
     assert review["decisions_matched_by_frame_id"] == 1
-    assert review["unreadable_lines"] == 1
     assert log.read_text() == before  # filter never rewrites the log
+
+
+@pytest.mark.parametrize("damage", ['{"frame_id": "alpha_0", "verd', '{"frame_id": "alpha_0", "verdict": "kept"}\n'])
+def test_a_torn_or_damaged_decision_line_stops_the_dataset_build_in_one_line(reviewed, damage):
+    """Skipping it would silently give another dataset; the review server still opens (and counts it)."""
+    log = reviewed.root / "reviews/decisions.jsonl"
+    with log.open("a") as handle:
+        handle.write(damage)
+    line = len(log.read_text().splitlines())
+    with pytest.raises(FramehoundError, match=rf"^reviews/decisions\.jsonl: line {line} is not a readable decision "
+                                              r"\(torn by a killed write, damaged or hand-edited\); [^\n]*git diff"):
+        filter_and_split(reviewed.root)
+    assert ReviewProject(reviewed.root).unreadable_lines == 1
 
 
 def test_a_new_decision_makes_dvc_rerun_filter(tmp_path):

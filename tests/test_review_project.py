@@ -139,6 +139,19 @@ def test_the_most_ambiguous_frames_come_first_and_frames_without_boxes_last(proj
     assert page_of(project, ordered(project), 0, 4) == ["beta_0", "beta_1000", "alpha_1000", "alpha_0"]
 
 
+def test_frames_held_for_review_come_first_and_a_decision_puts_them_back_complete(tmp_path):
+    root = build_project(tmp_path / "repo", incomplete="review")
+    held = ReviewProject(root)
+    assert held.held == {"alpha_1000"}  # a labelled person beside a 0.48 car: an unlabelled object
+    assert ordered(held)[0] == "alpha_1000"
+    assert "alpha_1000" not in filter_and_split(root, incomplete="review")
+    frame = held.frames["alpha_1000"]
+    held.record([held.decide("alpha_1000", frame.proposed + frame.dimmed, "ana")])
+    assert ordered(ReviewProject(root))[0] == "beta_0"  # decided: back to the uncertainty order
+    assert sorted(filter_and_split(root, incomplete="review")["alpha_1000"]) == [
+        "0 0.187500 0.500000 0.250000 0.750000", "1 0.656250 0.583333 0.375000 0.333333"]
+
+
 def test_untouched_boxes_are_accepted_and_any_change_is_an_edit(project):
     proposal = project.frames["alpha_0"].proposed
     assert project.decide("alpha_0", list(proposal), "ann").verdict == "accepted"

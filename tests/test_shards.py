@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
-from framehound.shards import STAMP, loose_jpeg_columns, pack, read_jpeg, read_jpeg_or_empty, read_stamp
+from framehound.shards import STAMP, DamagedFrame, loose_jpeg_columns, pack, read_jpeg, read_stamp
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
 
 JPEGS = [("v_0", b"\xff\xd8first\xff\xd9"), ("v_250", b"\xff\xd8second, longer\xff\xd9"), ("v_500", b"\xff\xd8")]
 
@@ -39,7 +45,7 @@ def test_each_frame_is_a_byte_range_of_the_shard(tmp_path):
     stamp, ranges = read_stamp(shard)
     assert stamp == {"key": "k", "rows": [1]}
     assert list(ranges) == [name for name, _ in JPEGS]
-    assert [read_jpeg(shard, *ranges[name]) for name, _ in JPEGS] == [jpeg for _, jpeg in JPEGS]
+    assert [read_jpeg(shard, *ranges[name], _sha256(jpeg)) for name, jpeg in JPEGS] == [jpeg for _, jpeg in JPEGS]
 
 
 def test_a_cut_or_foreign_file_is_no_shard_and_a_short_read_names_the_file(tmp_path):
@@ -50,13 +56,14 @@ def test_a_cut_or_foreign_file_is_no_shard_and_a_short_read_names_the_file(tmp_p
     shard.write_bytes(b"not a zip")
     assert read_stamp(shard) is None
     assert read_stamp(tmp_path / "missing.zip") is None
-    with pytest.raises(OSError, match=r"v\.zip: 100 bytes at 0 expected"):
-        read_jpeg(shard, 0, 100)
-    assert read_jpeg_or_empty(shard, 0, 100) == b"" == read_jpeg_or_empty(tmp_path / "gone.jpg", 0, 1)
+    with pytest.raises(DamagedFrame, match=r"v\.zip: the 100 bytes at 0 are not the frame extract recorded"):
+        read_jpeg(shard, 0, 100, _sha256(b""))
+    with pytest.raises(DamagedFrame, match=r"gone\.jpg: cannot read a frame \(No such file"):
+        read_jpeg(tmp_path / "gone.jpg", 0, 1, _sha256(b""))
 
 
 def test_a_loose_jpeg_is_a_shard_of_one_frame(tmp_path):
     image = tmp_path / "f.jpg"
     image.write_bytes(JPEGS[1][1])
     columns = loose_jpeg_columns(image)
-    assert read_jpeg(columns["shard"], columns["offset"], columns["size"]) == JPEGS[1][1]
+    assert read_jpeg(columns["shard"], columns["offset"], columns["size"], columns["sha256"]) == JPEGS[1][1]

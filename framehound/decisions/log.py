@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from framehound.boxes import Box
+from framehound.errors import FramehoundError
 from framehound.layout import paths
 
 DECISIONS_PATH = Path(paths.decisions)
@@ -112,6 +113,23 @@ def _last_byte(path: Path) -> bytes:
     with open(path, "rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1)
+
+
+def contents(path: Path) -> bytes:
+    """The log's bytes as they are now (none when it does not exist yet)."""
+    return path.read_bytes() if path.is_file() else b""
+
+
+def unchanged_since(path: Path, seen: bytes) -> None:
+    """FramehoundError when ``path`` no longer holds ``seen``: a review was saved while a stage used the log.
+
+    DVC hashes a stage's dependencies after it ran, so it would record the
+    newer log as applied and never run the stage for it: failing the stage
+    makes the next ``dvc repro`` apply it.
+    """
+    if contents(path) != seen:
+        raise FramehoundError(f"{path}: a review was saved while this stage ran, after it read the decisions; "
+                              "run `dvc repro` again to apply it")
 
 
 @dataclass

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from framehound.atomic import atomic_path
+from framehound import sealed
+from framehound.errors import FramehoundError
+
+log = logging.getLogger("framehound")
 
 # Detection columns stored per frame hash; a row with class_id -1 marks a
 # frame that was processed and had no detection.
@@ -44,17 +49,38 @@ def _parts(folder: Path, key: str) -> list[Path]:
     return sorted(folder.glob(f"{key}.part-*.parquet"))
 
 
+def check_writable(folder: Path) -> None:
+    """FramehoundError now, not at the first checkpoint after a minute of inference, if ``folder`` takes no file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe.partial-"):  # debris a kill leaves is swept
+            pass
+    except OSError as exc:
+        raise FramehoundError(f"{folder}: cannot write the detection cache ({exc.strerror or exc}); inference "
+                              "would be lost at the first checkpoint") from None
+
+
 def load_cache(folder: Path, key: str) -> pd.DataFrame:
-    """Cached rows for ``key``: the last complete run's plus what a killed run committed."""
+    """Cached rows for ``key``: the last complete run's plus what a killed run committed.
+
+    A damaged file (unreadable, or its seal wrong) is left out with one line: its frames are inferred again.
+    """
     files = [p for p in [folder / f"{key}.parquet", *_parts(folder, key)] if p.is_file()]
-    return pd.concat([empty_cache(), *(pd.read_parquet(p) for p in files)], ignore_index=True).astype(DTYPES)
+    found = []
+    for path in files:
+        rows = sealed.read_parquet(path)
+        if rows is None or not set(COLUMNS) <= set(rows.columns):
+            log.warning("%s: damaged (unreadable or not what was written); discarded, its frames are inferred again",
+                        path)
+            continue
+        found.append(rows[COLUMNS])
+    return pd.concat([empty_cache(), *found], ignore_index=True).astype(DTYPES)
 
 
 def save_part(folder: Path, key: str, rows: pd.DataFrame) -> None:
     """Commit ``rows`` (new since the last part) so a killed run keeps them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / f"{key}.part-{len(_parts(folder, key)):06d}.parquet") as tmp:
-        rows[COLUMNS].astype(DTYPES).to_parquet(tmp, index=False)
+    sealed.write_parquet(rows[COLUMNS].astype(DTYPES).reset_index(drop=True),
+                         folder / f"{key}.part-{len(_parts(folder, key)):06d}.parquet")
 
 
 def save_cache(folder: Path, key: str, rows: pd.DataFrame) -> None:
@@ -64,11 +90,9 @@ def save_cache(folder: Path, key: str, rows: pd.DataFrame) -> None:
     them (so dvc.lock does not move). DVC's own run-cache restores outputs of
     settings used before, so one key is enough here and keeps the folder bounded.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     ordered = (rows[COLUMNS].astype(DTYPES).drop_duplicates().sort_values(COLUMNS, kind="mergesort")
                .reset_index(drop=True))
-    with atomic_path(folder / f"{key}.parquet") as tmp:
-        ordered.to_parquet(tmp, index=False)
+    sealed.write_parquet(ordered, folder / f"{key}.parquet")
     for stale in folder.glob("*.parquet"):
         if stale.name != f"{key}.parquet":
             stale.unlink()

@@ -24,7 +24,7 @@ from framehound.detect.backends import build_detector, choose_backend
 from framehound.model.install import ROLES
 from framehound.params import DetectParams
 from framehound.progress import progress
-from framehound.shards import frame_ranges, read_jpeg_or_empty
+from framehound.shards import frame_ranges, read_jpeg
 
 
 class DetectorActor:
@@ -77,7 +77,7 @@ def detect_on_actors(actors: list, frames: pd.DataFrame, batch_frames: int) -> I
     batches = [unique.iloc[i:i + batch_frames] for i in range(0, len(unique), batch_frames)]
 
     pool = ActorPool(actors)
-    payloads = ([(f, s, read_jpeg_or_empty(*r)) for f, s, r in zip(b["frame_id"], b["sha256"], frame_ranges(b),
-                                                                    strict=True)] for b in batches)
+    payloads = ([(f, r[3], read_jpeg(*r)) for f, r in zip(b["frame_id"], frame_ranges(b), strict=True)]
+                for b in batches)
     results = pool.map(lambda actor, batch: actor.detect.remote(batch), payloads)
     yield from progress(results, desc="detect", total=len(batches), unit="batch")

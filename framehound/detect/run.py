@@ -28,7 +28,7 @@ from framehound import tables
 from framehound.atomic import atomic_path
 from framehound.darknet.cfg import read_names
 from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.cache import COLUMNS, cache_key, empty_cache, load_cache, save_cache, save_part
+from framehound.detect.cache import COLUMNS, cache_key, check_writable, empty_cache, load_cache, save_cache, save_part
 from framehound.detect.detector import Detector, network_input
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.remote import detect_on_actors, start_actors
@@ -53,15 +53,16 @@ class Frame:
     error: str = ""
 
 
-def _load(detector: Detector, frame_id: str, digest: str, shard: str, offset: int, size: int,
+def _load(detector: Detector, frame_id: str, shard: str, offset: int, size: int, digest: str,
           known: frozenset[str]) -> Frame:
-    """A frame ready for inference; a cached one (by the hash extract recorded) is not even read."""
+    """A frame ready for inference; a cached one (by the hash extract recorded) is not even read.
+
+    A frame that is not the one extract recorded stops the stage (``read_jpeg``); one extract recorded
+    that does not decode is a failure of that frame only.
+    """
     if digest in known:
         return Frame(frame_id, digest)
-    try:
-        data = read_jpeg(shard, offset, size)
-    except OSError as exc:
-        return Frame(frame_id, digest, error=f"cannot read {shard}: {exc.strerror or exc}")
+    data = read_jpeg(shard, offset, size, digest)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         return Frame(frame_id, digest, error="image could not be decoded")
@@ -74,7 +75,7 @@ def _loaded(detector: Detector, frames: pd.DataFrame, known: frozenset[str]) -> 
     # which is the wall there (the network is far faster than decoding).
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
     ahead = max(8, 2 * detector.batch_size)
-    jobs = ((f, s, *r) for f, s, r in zip(frames["frame_id"], frames["sha256"], frame_ranges(frames), strict=True))
+    jobs = ((f, *r) for f, r in zip(frames["frame_id"], frame_ranges(frames), strict=True))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = deque(pool.submit(_load, detector, *job, known) for job in islice(jobs, ahead))
         while pending:
@@ -196,6 +197,7 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     pass below then finds them cached, so both paths write the same outputs.
     """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
+    check_writable(cache_dir)
     names = read_names((model_dir / "model.names").read_text(encoding="utf-8"))
     backend, why = choose_backend(params.backend)
     actors, remote = start_actors(cluster.ray, model_dir, params) if cluster else ([], "")

@@ -25,6 +25,13 @@ builds print it with 6 significant digits: 10 ms steps past 1000 s). Output
 runs with ``-fps_mode passthrough``, so no frame is duplicated or dropped
 between showinfo and the files: the n-th logged frame is the n-th file.
 
+``extract.max_frames_per_video`` never cuts a video short: when sampling at
+``extract.fps`` would yield more frames, the step widens to the whole
+millisecond that spreads that many over the video (a 3-hour video at fps 1
+with a cap of 300: one frame every 36 s, not the first 5 minutes); in
+``keyframes`` and ``scenes`` modes every candidate is found and that many are
+kept, evenly spaced among them. ``Sampled.spread`` says when either happened.
+
 Times are relative to the video stream's first frame (as in ``fps`` mode),
 which is what ``scenes`` writes first; ``keyframes`` finds it with a
 one-frame decode. Frames whose times round to the same millisecond (or go
@@ -33,9 +40,11 @@ backwards) would share a frame id: the first is kept, the others dropped.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -88,7 +97,7 @@ def _showinfo_times(stderr: str) -> list[Fraction]:
 
 def _first_frame_time(video: Path) -> Fraction:
     """When the video stream's first frame is shown (one frame decoded)."""
-    stream = ffmpeg.input(os.fspath(video)).video.filter("showinfo").output("-", format="null", **{"frames:v": 1})
+    stream = ffmpeg.input(os.fspath(video)).output("-", format="null", vf="showinfo", an=None, **{"frames:v": 1})
     times = _showinfo_times(_run(video, stream.global_args("-nostdin", "-hide_banner", "-nostats",
                                                               "-loglevel", "level+info")))
     if not times:
@@ -96,60 +105,98 @@ def _first_frame_time(video: Path) -> Fraction:
     return times[0]
 
 
-def _command(video: Path, pattern: str, settings: ExtractParams, width: int, height: int) -> Any:
-    """The ffmpeg command for ``settings.mode``; ``fps`` is the historical command, unchanged."""
-    output = {"q:v": settings.jpeg_qscale, "frames:v": settings.max_frames_per_video,
-              "start_number": 0, "an": None, "xerror": None}
+def fps_step_ms(settings: ExtractParams, duration: float | None) -> int | None:
+    """The step (ms) spreading ``max_frames_per_video`` over ``duration`` s in ``fps`` mode, when
+    ``extract.fps`` would stop short of the end; None when it would not or the duration is unknown."""
+    if settings.mode != "fps" or not duration or duration * settings.fps <= settings.max_frames_per_video:
+        return None
+    return math.ceil(duration * 1000 / settings.max_frames_per_video)
+
+
+def _command(video: Path, pattern: str, settings: ExtractParams, width: int, height: int,
+             step_ms: int | None, duration: float | None) -> Any:
+    """The ffmpeg command for ``settings.mode``; keyframes and scenes are not capped here (see ``_evenly``).
+
+    A simple filter chain (``-vf``) and no ``-map``: ffmpeg decodes the video
+    stream it selects itself, the one ``probe_video`` measured (never a cover picture).
+    A video shorter than one sampling period keeps its first frame: the fps
+    filter alone drops it when the video ends before half a period.
+    """
+    output = {"q:v": settings.jpeg_qscale, "start_number": 0, "an": None, "sn": None, "dn": None, "xerror": None}
+    scale = f"scale={width}:{height}"
     if settings.mode == "fps":
+        rate = f"1000/{step_ms}" if step_ms else settings.fps
+        at_end = ":eof_action=pass" if duration and duration * settings.fps < 1 else ""
         return (
             ffmpeg.input(os.fspath(video))
-            .video.filter("fps", fps=settings.fps)
-            .filter("scale", width, height)
-            .output(pattern, **output)
+            .output(pattern, vf=f"fps=fps={rate}{at_end},{scale}", **output,
+                    **{"frames:v": settings.max_frames_per_video})
             .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
             .overwrite_output()
         )
     if settings.mode == "keyframes":
-        chain = ffmpeg.input(os.fspath(video), skip_frame="nokey").video
+        source, chain = ffmpeg.input(os.fspath(video), skip_frame="nokey"), f"{scale},showinfo"
     else:
-        chain = ffmpeg.input(os.fspath(video)).video.filter(
-            "select", f"eq(n,0)+gt(scene,{settings.scene_threshold})")
+        source = ffmpeg.input(os.fspath(video))
+        chain = f"select='eq(n,0)+gt(scene,{settings.scene_threshold})',{scale},showinfo"
     return (
-        chain.filter("scale", width, height)
-        .filter("showinfo")
-        .output(pattern, fps_mode="passthrough", **output)
+        source.output(pattern, vf=chain, fps_mode="passthrough", **output)
         .global_args("-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info")
         .overwrite_output()
     )
 
 
-def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams,
-                   size: tuple[int, int] | None = None) -> list[dict]:
-    """Write ``<frame_id>.jpg`` files into ``out_dir``; return one row per frame, in time order.
+def _evenly(count: int, cap: int) -> list[int]:
+    """``cap`` indices of ``range(count)`` spread evenly from the first to the last (all of them when they fit)."""
+    if count <= cap:
+        return list(range(count))
+    return [round(i * (count - 1) / (cap - 1)) for i in range(cap)] if cap > 1 else [0]
 
-    ``t_ms`` (and so the frame id) is ``i * 1000 / fps`` in ``fps`` mode and
-    the frame's presentation time otherwise (see the module docstring).
-    ``size`` is the video's (width, height) when fetch already measured it:
-    probing again costs an ffmpeg start, as much as decoding a short clip.
-    Raises FramehoundError for an undecodable video.
+
+@dataclass(frozen=True)
+class Sampled:
+    rows: list[dict]
+    spread: str = ""  # how frames were spread over a video the cap would have cut short; "" when not
+
+
+def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams,
+                   size: tuple[int, int] | None = None, duration: float | None = None) -> list[dict]:
+    """Write ``<frame_id>.jpg`` files into ``out_dir``; return one row per frame, in time order (``sample_frames``)."""
+    return sample_frames(video, video_id, out_dir, settings, size, duration).rows
+
+
+def sample_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractParams,
+                  size: tuple[int, int] | None = None, duration: float | None = None) -> Sampled:
+    """Write ``<frame_id>.jpg`` files into ``out_dir``; the rows, one a frame in time order, and any spreading.
+
+    ``t_ms`` (and so the frame id) is ``i * step`` in ``fps`` mode (``1000 / fps``
+    ms, or wider to spread the cap over the video) and the frame's
+    presentation time otherwise (see the module docstring). ``size`` and
+    ``duration`` are what fetch measured: probing again costs an ffmpeg
+    start, as much as decoding a short clip. Raises FramehoundError for an
+    undecodable video.
     """
-    if size is None:
+    if size is None or (settings.mode == "fps" and not duration):
         info = probe_video(video)
-        size = info.width, info.height
+        size, duration = (info.width, info.height), info.duration
     if size[0] <= 0 or size[1] <= 0:
         raise FramehoundError(f"{video}: video stream has no size")
     width, height = fit_size(*size, settings.max_side)
     numbered = out_dir / f".{video_id}.ffmpeg"  # ffmpeg's own names, renamed below
     numbered.mkdir(parents=True, exist_ok=True)
+    step_ms = fps_step_ms(settings, duration)
     try:
         origin = _first_frame_time(video) if settings.mode == "keyframes" else None
-        stderr = _run(video, _command(video, os.fspath(numbered / "%08d.jpg"), settings, width, height))
+        stderr = _run(video, _command(video, os.fspath(numbered / "%08d.jpg"), settings, width, height, step_ms,
+                                       duration))
     except FramehoundError:
         shutil.rmtree(numbered)
         raise
     images = sorted(numbered.glob("*.jpg"))
+    spread = f"one frame every {step_ms / 1000:g} s instead of {1 / settings.fps:g} s" if step_ms else ""
     if settings.mode == "fps":
-        times_ms = [round(index * 1000 / settings.fps) for index in range(len(images))]
+        times_ms = [index * step_ms if step_ms else round(index * 1000 / settings.fps)
+                    for index in range(len(images))]
     else:
         times = _showinfo_times(stderr)
         if len(times) < len(images):
@@ -157,6 +204,12 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractP
             raise FramehoundError(f"{video}: ffmpeg logged {len(times)} timestamps for {len(images)} frames")
         origin = times[0] if origin is None else origin
         times_ms = [round((t - origin) * 1000) for t in times[:len(images)]]
+        kept = set(_evenly(len(images), settings.max_frames_per_video))
+        for index in set(range(len(images))) - kept:
+            images[index].unlink()
+        if len(kept) < len(images):
+            spread = f"{len(kept)} of its {len(images)} {settings.mode} kept, evenly spaced"
+        images, times_ms = [images[i] for i in sorted(kept)], [times_ms[i] for i in sorted(kept)]
     rows: list[dict] = []
     for image, t_ms in zip(images, times_ms, strict=True):
         if rows and t_ms <= rows[-1]["t_ms"]:
@@ -170,4 +223,4 @@ def extract_frames(video: Path, video_id: str, out_dir: Path, settings: ExtractP
     numbered.rmdir()
     if not rows:
         raise FramehoundError(f"{video}: no frames decoded")
-    return rows
+    return Sampled(rows, spread)

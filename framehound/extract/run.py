@@ -30,6 +30,15 @@ def _measured_size(video: Any) -> tuple[int, int] | None:
     return size if min(size) > 0 else None
 
 
+def _measured_duration(video: Any) -> float | None:
+    """The seconds fetch recorded for a videos-table row; None when it has none (a hand-made table)."""
+    try:
+        duration = float(video.duration)
+    except (TypeError, ValueError):
+        return None
+    return duration if duration > 0 else None
+
+
 def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, tables_dir: Path,
                 executor: Executor, ship_videos: bool = False) -> str:
     """Extract the videos whose frames are missing or stale; write the tables for all of them.
@@ -45,10 +54,15 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
     keys = {v.id: video_key(v.sha256 or sha256_file(v.path), params) for v in videos.itertuples(index=False)}
     stored = {video_id: store.rows(video_id, key) for video_id, key in keys.items()}
     todo = [v for v in videos.itertuples(index=False) if stored[v.id] is None]
-    tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"", _measured_size(v))
-             for v in todo]
+    tasks = [VideoTask(v.id, params, v.path, Path(v.path).read_bytes() if ship_videos else b"", _measured_size(v),
+                       _measured_duration(v)) for v in todo]
     skipped: dict[str, str] = {}
+    spread = 0
     for result in executor.map(extract_video, tasks, desc="extract", unit="video"):
+        if result.spread:
+            log.info("%s: longer than extract.max_frames_per_video allows at this rate: %s", result.video_id,
+                     result.spread)
+            spread += 1
         if result.error:
             log.warning("skipped %s: %s", result.video_id, result.error)
             store.drop(result.video_id)
@@ -70,5 +84,7 @@ def extract_all(params: ExtractParams, videos_csv: Path, frames_dir: Path, table
         tables.write_table(skipped_frame, table_home / "skipped.csv", tables.FAILURES)
     reused = len(videos) - len(todo)
     gone = f", {removed} removed" if removed else ""
+    gone += f", {len(store.damaged)} damaged and extracted again" if store.damaged else ""
+    gone += f", {spread} spread over their whole length" if spread else ""
     return (f"{len(rows)} frames from {len(videos) - len(skipped)} videos ({len(todo) - len(skipped)} extracted, "
             f"{reused} unchanged{gone}), {len(skipped)} skipped; {executor.where}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from framehound.errors import FramehoundError
-from framehound.extract.frames import extract_frames
+from framehound.extract.frames import sample_frames
 from framehound.params import ExtractParams
 
 
@@ -24,6 +24,7 @@ class VideoTask:
     name: str               # the video's path on the driver, for messages
     data: bytes = b""       # the file itself, for workers without the checkout; else ``name`` is read
     size: tuple[int, int] | None = None  # (width, height) as fetch measured it; None: probe it
+    duration: float | None = None        # seconds, as fetch measured it; None: probe it (fps mode)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class VideoFrames:
     rows: list[dict[str, Any]] = field(default_factory=list)  # frame rows without ``path``
     jpegs: list[bytes] = field(default_factory=list)
     error: str = ""
+    spread: str = ""  # how the frames were spread over a video max_frames_per_video would have cut short
 
 
 def extract_video(task: VideoTask) -> VideoFrames:
@@ -41,8 +43,9 @@ def extract_video(task: VideoTask) -> VideoFrames:
         if task.data:
             video.write_bytes(task.data)
         try:
-            found = extract_frames(video, task.video_id, Path(scratch) / "frames", task.params, task.size)
+            found = sample_frames(video, task.video_id, Path(scratch) / "frames", task.params, task.size,
+                                  task.duration)
         except FramehoundError as exc:
             return VideoFrames(task.video_id, error=str(exc).replace(str(video), task.name))
-        jpegs = [Path(row.pop("path")).read_bytes() for row in found]
-    return VideoFrames(task.video_id, found, jpegs)
+        jpegs = [Path(row.pop("path")).read_bytes() for row in found.rows]
+    return VideoFrames(task.video_id, found.rows, jpegs, spread=found.spread)

@@ -10,13 +10,17 @@ cleans up and fetches it again.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from framehound.atomic import write_json
+from framehound.hashing import sha256_file
+from framehound.sealed import read_record, seal_record
+
+log = logging.getLogger("framehound")
 
 RESOLVED = ".resolved"  # what each source yielded; ids never start with "."
 TEMP = ".tmp"           # yt-dlp's working folder
@@ -42,20 +46,38 @@ class VideoStore:
                 path.unlink()
 
     def records(self) -> dict[str, dict[str, Any]]:
-        """Complete videos: id -> provenance record."""
+        """Complete, intact videos: id -> provenance record.
+
+        A record that is unreadable or not what was written, or a media file
+        whose sha256 differs from its record's, is damaged: both go (one line
+        each), and the run fetches the video again.
+        """
         found = {}
         for record_path in sorted(self.folder.glob("*.json")):
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            if (self.folder / record["file"]).is_file():
+            record = read_record(record_path)
+            media = self.folder / str((record or {}).get("file"))
+            if record is None or not isinstance(record.get("file"), str) or "sha256" not in record:
+                self._discard(record_path, "its record is unreadable or not what was written")
+            elif not media.is_file():
+                continue
+            elif sha256_file(media) != record["sha256"]:
+                self._discard(record_path, f"{media.name}'s sha256 differs from its record's")
+            else:
                 found[record_path.stem] = record
         return found
+
+    def _discard(self, record_path: Path, why: str) -> None:
+        log.warning("%s: damaged (%s); fetching it again", record_path.with_suffix(""), why)
+        for path in self.folder.iterdir():
+            if path.is_file() and path.stem == record_path.stem:  # the record and its media
+                path.unlink()
 
     def add(self, video_id: str, media: Path, record: dict[str, Any]) -> dict[str, Any]:
         """Move ``media`` in as ``<id><suffix>`` and commit it with its record; return the stored record."""
         target = self.folder / f"{video_id}{media.suffix.lower()}"
         os.replace(media, target)
         stored = {**record, "file": target.name}
-        write_json(self.folder / f"{video_id}.json", stored)
+        write_json(self.folder / f"{video_id}.json", seal_record(stored))
         return stored
 
     def remove(self, video_id: str, record: dict[str, Any]) -> None:
@@ -64,11 +86,12 @@ class VideoStore:
         (self.folder / record["file"]).unlink(missing_ok=True)
 
     def resolution(self, key: str) -> dict[str, Any] | None:
+        """What the source ``key`` yielded last time; None when unknown or damaged (then it is resolved again)."""
         path = self.folder / RESOLVED / f"{key}.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return read_record(path) if path.is_file() else None
 
     def save_resolution(self, key: str, outcome: dict[str, Any]) -> None:
-        write_json(self.folder / RESOLVED / f"{key}.json", outcome)
+        write_json(self.folder / RESOLVED / f"{key}.json", seal_record(outcome))
 
     def prune_resolutions(self, keep: set[str]) -> None:
         for path in (self.folder / RESOLVED).glob("*.json"):

@@ -16,20 +16,14 @@ from typing import Any
 import pandas as pd
 
 from framehound import tables
-from framehound.boxes import Box
+from framehound.boxes import boxes_by_frame
 from framehound.decisions.log import Decision, match, read_log
 from framehound.decisions.outcomes import Tally
+from framehound.errors import FramehoundError
 from framehound.filter.rules import Selection
 
 log = logging.getLogger("framehound")
 HUMAN_CONFIDENCE = 1.0  # label confidence of a box a person drew or changed
-
-
-def boxes_by_frame(rows: pd.DataFrame) -> dict[str, list[Box]]:
-    """Detector rows (DETECTIONS or LABELS columns) as boxes per frame, best first."""
-    ordered = rows.sort_values(["frame_id", "confidence"], ascending=[True, False], kind="mergesort")
-    return {frame_id: [Box.from_row(r) for r in group.itertuples(index=False)]
-            for frame_id, group in ordered.groupby("frame_id", sort=True)}
 
 
 def read_decisions(path: Path, frames: pd.DataFrame) -> tuple[dict[str, Decision], dict[str, int]]:
@@ -50,7 +44,16 @@ def read_decisions(path: Path, frames: pd.DataFrame) -> tuple[dict[str, Decision
 
 def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: Path,
                     classes: list[str]) -> tuple[Selection, dict[str, Any]]:
-    """The selection with human decisions applied, and the review metrics."""
+    """The selection with human decisions applied, and the review metrics.
+
+    A line that cannot be read stops the build (the review server only counts
+    it): skipping a person's decision would silently give another dataset.
+    """
+    unreadable = read_log(decisions_path).unreadable
+    if unreadable:
+        raise FramehoundError(f"{decisions_path}: line {unreadable[0]} is not a readable decision (torn by a killed "
+                              f"write, damaged or hand-edited); fix or delete it (git diff {decisions_path} shows "
+                              "changes)")
     decided, unused = read_decisions(decisions_path, frames)
     proposed = boxes_by_frame(selection.proposed[selection.proposed["frame_id"].isin(decided)])
     info = frames.set_index("frame_id")
@@ -70,4 +73,6 @@ def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: 
     kept_ids = ((set(selection.frames["frame_id"]) - set(decided))
                 | {f for f, d in decided.items() if d.verdict != "rejected"})
     kept = frames[frames["frame_id"].isin(kept_ids)].sort_values("frame_id")
-    return replace(selection, labels=labels, frames=kept), tally.as_dict() | unused
+    unlabelled = selection.unlabelled.copy()
+    unlabelled.loc[unlabelled["frame_id"].isin(decided), "outcome"] = "reviewed"  # a person boxed what is there
+    return replace(selection, labels=labels, frames=kept, unlabelled=unlabelled), tally.as_dict() | unused

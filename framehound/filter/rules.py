@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from framehound.errors import FramehoundError
+from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, unlabelled
 from framehound.params import FilterParams
 
 BORDER_PX = 1.0  # a box within this distance of an edge is cut by the frame
@@ -24,6 +25,7 @@ class Selection:
     frames: pd.DataFrame       # kept frames, positives and negatives (FRAMES columns)
     rejected: dict[str, int]   # rule -> boxes or frames it rejected
     proposed: pd.DataFrame     # boxes that passed the box rules, before frame rules: what a reviewer is shown
+    unlabelled: pd.DataFrame   # objects labelled frames would leave unlabelled, and what happened (completeness)
 
     @property
     def negatives(self) -> int:
@@ -112,14 +114,16 @@ def _negatives(frames: pd.DataFrame, boxes: pd.DataFrame, positives: int, params
 
 
 def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams, names: list[str]) -> Selection:
-    """Apply the box rules, then the frame rules, then add negatives."""
+    """Apply the box rules, then the frame rules, then the completeness policy, then add negatives."""
     indices = class_indices(params.classes, names, params.new_classes)
     boxes = detections[detections["class_name"].isin(indices)].merge(
         frames[["frame_id", "video_id", "width", "height"]], on="frame_id")
     rejected: dict[str, int] = {}
+    removed = []
     alive = pd.Series(True, index=boxes.index)
     for rule, mask in _box_rules(boxes, params):
         rejected[rule] = int((alive & mask).sum())
+        removed.append(boxes[alive & mask].assign(reason=rule))
         alive &= ~mask
     labels = proposed = boxes[alive].copy()
     labels["class_index"] = labels["class_name"].map(indices).astype("int64")
@@ -129,9 +133,14 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams,
         crowded = counts.index[counts > params.max_boxes_per_frame]
         labels = labels[~labels["frame_id"].isin(crowded)]
     rejected["too_many_boxes"] = len(crowded)
+    missing = unlabelled(pd.concat(removed, ignore_index=True), labels, frames, params.min_confidence,
+                         params.incomplete_confidence).assign(outcome=OUTCOMES[params.incomplete])
+    left_out = set(missing["frame_id"]) if params.incomplete in ("drop", "review") else set()
+    labels = labels[~labels["frame_id"].isin(left_out)]
     positives = frames[frames["frame_id"].isin(labels["frame_id"])]
     # A labelled frame is never a negative, even when negative_max_confidence exceeds min_confidence.
-    unlabelled = frames[~frames["frame_id"].isin(crowded) & ~frames["frame_id"].isin(labels["frame_id"])]
-    negatives = _negatives(unlabelled, boxes, len(positives), params)
+    unlabelled_frames = frames[~frames["frame_id"].isin(crowded) & ~frames["frame_id"].isin(labels["frame_id"])
+                               & ~frames["frame_id"].isin(left_out)]
+    negatives = _negatives(unlabelled_frames, boxes, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
-    return Selection(labels, kept, rejected, proposed)
+    return Selection(labels, kept, rejected, proposed, missing[list(UNLABELLED_COLUMNS)])

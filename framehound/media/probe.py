@@ -1,18 +1,28 @@
-"""Read a video's duration, size and frame rate.
+"""Read a video's duration, size and frame rate: those of the video stream ffmpeg itself picks.
 
-Through ffmpeg itself (imageio-ffmpeg parses its stream header), so there is
-no dependency on an ffprobe binary.
+A file may hold several video streams (two angles, a cover-art picture). The
+probe asks ffmpeg to decode one frame with its own stream selection (no
+``-map``: the best video stream, never an attached picture) and reads the
+chosen stream from its "Stream mapping"; extract's commands select the same
+way, so the size and rate recorded are those of the frames extracted. The
+size is that of the decoded frame (after any rotation ffmpeg applies), as
+extract sees it. No ffprobe binary is needed.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 from dataclasses import dataclass
-
-import imageio_ffmpeg
 
 from framehound.errors import FramehoundError
 from framehound.media.binaries import locate
+
+_MAPPED = re.compile(r"^\s*Stream #0:(\d+)\S* -> #0:0", re.MULTILINE)
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_SIZE = re.compile(r" (\d+)x(\d+)[, ]")
+_FPS = re.compile(r" (\d+(?:\.\d+)?) fps")
 
 
 @dataclass(frozen=True)
@@ -24,16 +34,30 @@ class VideoInfo:
     codec: str
 
 
+def _video_line(section: str, stream: str) -> str | None:
+    return next((ln for ln in section.splitlines()
+                 if re.match(rf"\s*Stream #0:{stream}\b", ln) and " Video: " in ln), None)
+
+
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
-    """Probe the first video stream; FramehoundError if ffmpeg cannot read one."""
-    locate()
+    """Probe the video stream ffmpeg selects; FramehoundError if it cannot decode a frame of one."""
+    command = [locate().ffmpeg, "-hide_banner", "-nostdin", "-i", os.fspath(path), "-an", "-sn", "-dn",
+               "-frames:v", "1", "-f", "null", "-"]
     try:
-        frames = imageio_ffmpeg.read_frames(os.fspath(path))
-        meta = next(frames)
-        frames.close()
-    except (OSError, RuntimeError, StopIteration) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FramehoundError(f"{path}: not a readable video ({first})") from None
-    width, height = meta.get("size") or (0, 0)
-    return VideoInfo(duration=float(meta.get("duration") or 0.0), width=int(width), height=int(height),
-                     fps=round(float(meta.get("fps") or 0.0), 3), codec=str(meta.get("codec", "")))
+        result = subprocess.run(command, capture_output=True, check=False)
+    except OSError as exc:
+        raise FramehoundError(f"{path}: not a readable video ({exc.strerror or exc})") from None
+    text = result.stderr.decode("utf-8", "replace")
+    inputs, _, outputs = text.partition("\nStream mapping:")
+    mapped = _MAPPED.search(outputs)
+    source = _video_line(inputs, mapped[1]) if mapped else None
+    decoded = _video_line(outputs.partition("\nOutput #0")[2], "0")
+    if result.returncode != 0 or not source or not decoded or not _SIZE.search(decoded):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        raise FramehoundError(f"{path}: not a readable video ({lines[-1] if lines else 'no output'})")
+    width, height = map(int, _SIZE.search(decoded).groups())
+    duration = _DURATION.search(inputs)
+    fps = _FPS.search(source)
+    return VideoInfo(duration=int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3]) if duration else 0.0,
+                     width=width, height=height, fps=round(float(fps[1]), 3) if fps else 0.0,
+                     codec=source.split(" Video: ", 1)[1].split(" ", 1)[0].rstrip(","))

@@ -31,15 +31,26 @@ def _cell(value: Any, metric: str | None = None) -> str:
 
 
 def _histogram(counts: list[int], caption: str) -> str:
-    """Inline SVG bar chart of ``counts`` over BINS; the count of each bar is in its tooltip."""
-    width, height, bar = 200, 60, 200 / len(counts)
+    """Inline SVG bar chart of ``counts`` over BINS: each bar's count above it, the bins' edges on the x axis."""
+    left, plot, bar_top, height = 24, 220, 12, 60
+    bar = plot / len(counts)
     top = max(counts) or 1
     bars = "".join(
-        f'<rect x="{i * bar:.1f}" y="{height - height * c / top:.1f}" width="{bar - 1:.1f}" '
+        f'<rect x="{left + i * bar:.1f}" y="{bar_top + height - height * c / top:.1f}" width="{bar - 1:.1f}" '
         f'height="{height * c / top:.1f}" fill="#4a7"><title>{lo:.1f}-{hi:.1f}: {c}</title></rect>'
+        + (f'<text x="{left + (i + .5) * bar:.1f}" y="{bar_top + height - height * c / top - 2:.1f}" '
+           f'text-anchor="middle">{c}</text>' if c else "")
         for i, (c, lo, hi) in enumerate(zip(counts, BINS[:-1], BINS[1:], strict=True)))
-    return (f'<figure><svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">{bars}</svg>'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    base = bar_top + height
+    ticks = "".join(f'<text x="{left + plot * t:.1f}" y="{base + 12}" text-anchor="middle">{t:g}</text>'
+                    for t in (0, 0.5, 1))
+    axes = (f'<line x1="{left}" y1="{base}" x2="{left + plot}" y2="{base}" stroke="#555"/>'
+            f'<line x1="{left}" y1="{bar_top}" x2="{left}" y2="{base}" stroke="#555"/>'
+            f'<text x="{left - 3}" y="{bar_top + 8}" text-anchor="end">{top}</text>'
+            f'<text x="{left - 3}" y="{base}" text-anchor="end">0</text>')
+    width = left + plot + 8
+    return (f'<figure><svg width="{width}" height="{base + 16}" viewBox="0 0 {width} {base + 16}" '
+            f'font-size="9">{axes}{bars}{ticks}</svg><figcaption>{escape(caption)}</figcaption></figure>')
 
 
 def _classes(summary: Summary, sheets: dict[str, list[str]]) -> str:
@@ -64,13 +75,64 @@ def _table(frame: pd.DataFrame, key: str, prefix: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def render(summary: Summary, sheets: dict[str, list[str]], params: dict[str, Any]) -> str:
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _groundtruth(quality: dict[str, Any]) -> str:
+    """The dataset's labels against hand-checked boxes, or how to get that figure."""
+    if not quality.get("groundtruth"):
+        return ("<p>No ground truth for this footage: set <code>evaluate.groundtruth</code> to a COCO file of "
+                "hand-checked boxes to measure precision, recall and complete images (docs/quality.md).</p>")
+    columns = ("groundtruth_boxes", "precision@0.5", "recall@0.5", "precision@0.75", "recall@0.75")
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td>" + "".join(
+            f'<td data-metric="quality.{escape(name)}.{c}">{f[c] if c == "groundtruth_boxes" else _figure(f[c])}</td>'
+            for c in columns) + "</tr>"
+        for name, f in [*quality["classes"].items(), ("all", quality)])
+    head = "".join(f"<th>{c}</th>" for c in ("class", "ground-truth boxes", *columns[1:]))
+    return (f"<p>Against <code>{escape(quality['groundtruth'])}</code>: {quality['images']} of its "
+            f"{quality['groundtruth_images']} hand-checked images are in the dataset. Complete images (every "
+            f"object of the classes labelled): <strong data-metric=\"quality.complete_images\">"
+            f"{quality['complete_images']}</strong> of {quality['images']} "
+            f"({_figure(quality['complete_image_rate'])}); mean IoU of matched boxes "
+            f"<strong data-metric=\"quality.mean_iou\">{_figure(quality['mean_iou'])}</strong>; "
+            f"{quality['masked_objects']} objects masked.</p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str, list[str]]) -> str:
+    """Images with unlabelled objects, what was done with them, and examples of each rule's rejections."""
+    reasons = "".join(f'<tr><td>{escape(r)}</td><td data-metric="incomplete.objects.{escape(r)}">{n}</td></tr>'
+                      for r, n in incomplete["objects"].items())
+    outcomes = "".join(f'<tr><td>{escape(o)}</td><td data-metric="incomplete.images.{escape(o)}">{n}</td></tr>'
+                       for o, n in incomplete["images"].items())
+    images = "".join(f'<img src="{uri}" alt="incomplete image">' for uri in sheet)
+    rules = "".join(
+        f"<h4>{escape(reason)} ({incomplete['objects'][reason]})</h4><div class=\"sheet\">"
+        + "".join(f'<img src="{uri}" alt="{escape(reason)}">' for uri in uris) + "</div>"
+        for reason, uris in examples.items() if uris)
+    return (f"<h3>Incomplete images (filter.incomplete: {escape(incomplete['policy'])})</h3>"
+            "<p>An object of the requested classes without a label teaches a detector that it is background. "
+            "Objects found without a label, by reason, and what happened to their images:</p>"
+            f"<div class=\"charts\"><table><thead><tr><th>reason</th><th>objects</th></tr></thead>"
+            f"<tbody>{reasons}</tbody></table><table><thead><tr><th>outcome</th><th>images</th></tr></thead>"
+            f"<tbody>{outcomes}</tbody></table></div>"
+            "<p>Examples, labels in class colours, unlabelled objects in white on black:</p>"
+            f"<div class=\"sheet\">{images}</div>"
+            f"<h3>Boxes the rules rejected</h3>{rules or '<p>None.</p>'}")
+
+
+def render(summary: Summary, sheets: dict[str, list[str]], params: dict[str, Any], quality: dict[str, Any],
+           incomplete: dict[str, Any], incomplete_sheet: list[str], rule_examples: dict[str, list[str]]) -> str:
     """The whole page; ``sheets`` maps each class to its thumbnails' data URIs."""
     videos = summary.videos.rename(columns={"no_label": "no label kept"})
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>framehound dataset report</title>'
         f"<style>{STYLE}</style></head><body><h1>Dataset report</h1>"
         f"<h2>Splits</h2>{_table(summary.splits, 'split', 'split')}"
+        f"<h2>Label quality</h2>{_groundtruth(quality)}"
+        f"{_incomplete(incomplete, incomplete_sheet, rule_examples)}"
         f"<h2>Classes</h2>{_classes(summary, sheets)}"
         f"<h2>Videos</h2><p>Frames sampled by extract, dropped by each screen rule ({', '.join(SCREEN_RULES)}), "
         "dropped by filter because no box passed its rules, kept, and the split the video went to.</p>"

@@ -25,8 +25,12 @@ def class_colour(index: int) -> tuple[int, int, int]:
     return int(bgr[2]), int(bgr[1]), int(bgr[0])
 
 
-def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame) -> str:
-    """``data:`` URI of the frame ``jpeg`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours."""
+UNLABELLED_BGR = ((0, 0, 0), (255, 255, 255))  # white on black, no class's colour: an object without a label
+
+
+def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame, unlabelled: pd.DataFrame | None = None) -> str:
+    """``data:`` URI of the frame ``jpeg`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours
+    and the ``unlabelled`` objects' boxes in white on black."""
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) if jpeg else None
     if image is None:
         raise FramehoundError(f"{name}: cannot read frame")
@@ -37,6 +41,10 @@ def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame) -> str:
         r, g, b = class_colour(int(box.class_index))
         cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
                       (round(box.x_max * scale), round(box.y_max * scale)), (b, g, r), 2)
+    for box in (unlabelled if unlabelled is not None else boxes.iloc[0:0]).itertuples():
+        for colour, width in zip(UNLABELLED_BGR, (3, 1), strict=True):
+            cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
+                          (round(box.x_max * scale), round(box.y_max * scale)), colour, width)
     ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise FramehoundError(f"{name}: cannot encode thumbnail")

@@ -20,12 +20,12 @@ import pandas as pd
 
 from framehound import tables
 from framehound.atomic import atomic_path
-from framehound.boxes import Box
+from framehound.boxes import Box, boxes_by_frame
 from framehound.darknet.cfg import read_names
 from framehound.decisions.log import DECISIONS_PATH, Decision, append, now_utc
 from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
-from framehound.filter.decisions import boxes_by_frame, read_decisions
+from framehound.filter.decisions import read_decisions
 from framehound.filter.rules import select
 from framehound.layout import paths
 from framehound.model.install import model_dir
@@ -50,8 +50,8 @@ class Frame:
     dimmed: list[Box]
 
     def jpeg(self) -> bytes:
-        """The frame's JPEG bytes; OSError when its shard is gone."""
-        return read_jpeg(self.shard, self.offset, self.size)
+        """The frame's JPEG bytes; DamagedFrame when its shard is gone or damaged."""
+        return read_jpeg(self.shard, self.offset, self.size, self.sha256)
 
 
 def _read(path: Path, table: tables.Table) -> pd.DataFrame:
@@ -73,13 +73,17 @@ class ReviewProject:
         self.min_confidence: float = params.filter.min_confidence
         frames = _read(root / paths.screen_frames, tables.FRAMES)
         detections = _read(root / paths.detections, tables.DETECTIONS)
-        proposed_rows = select(detections, frames, params.filter,
-                               read_names(names_path.read_text(encoding="utf-8"))).proposed
+        selection = select(detections, frames, params.filter, read_names(names_path.read_text(encoding="utf-8")))
+        proposed_rows = selection.proposed
         requested = detections[detections["class_name"].isin(self.classes)
                                & (detections["confidence"] >= self.min_confidence / 2)]
+        # Unlabelled objects filter found (completeness) are shown too, so a person sees what is missing.
+        requested = pd.concat([requested, selection.unlabelled]).drop_duplicates(BOX_KEY)
         dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
+        # Frames filter holds out until a person decides (filter.incomplete: review): queued first.
+        self.held: set[str] = set(selection.unlabelled.loc[selection.unlabelled["outcome"] == "held", "frame_id"])
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
                               int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),

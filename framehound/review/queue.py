@@ -1,10 +1,13 @@
 """Which frames a person sees first, the views over them, and how far the review is.
 
-Uncertainty sampling: a frame's *margin* is the distance of its least certain
-box (proposed or dimmed) from ``filter.min_confidence``. The smallest margin
-comes first: those boxes are the ones the threshold decides by a hair, so a
-person's word changes the most labels per minute. Frames without any box of
-the requested classes come last.
+Frames filter holds out of the dataset until a person decides
+(``filter.incomplete: review``: they show an object without a label) come
+first: each decision puts a whole image back. Then uncertainty sampling: a
+frame's *margin* is the distance of its least certain box (proposed or
+dimmed) from ``filter.min_confidence``. The smallest margin comes first:
+those boxes are the ones the threshold decides by a hair, so a person's word
+changes the most labels per minute. Frames without any box of the requested
+classes come last.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def ordered(project: ReviewProject, status: str = "all", class_name: str = "", v
                 b.class_name for b in frame.proposed + frame.dimmed + project.current_boxes(frame.frame_id)}:
             continue
         chosen.append(frame)
-    chosen.sort(key=lambda f: (margin(f, project.min_confidence), f.frame_id))
+    waiting = project.held - set(project.decisions)
+    chosen.sort(key=lambda f: (f.frame_id not in waiting, margin(f, project.min_confidence), f.frame_id))
     return [f.frame_id for f in chosen]
 
 

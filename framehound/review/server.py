@@ -29,6 +29,7 @@ from framehound.decisions.log import MAX_BOXES
 from framehound.errors import FramehoundError
 from framehound.review.project import Frame, ReviewProject
 from framehound.review.queue import STATUSES, ordered, page_of, progress
+from framehound.shards import DamagedFrame
 
 TOKEN_HEADER = "X-Review-Token"
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
@@ -202,8 +203,8 @@ def create_app(project: ReviewProject, reviewer: str, listen: str = "127.0.0.1")
             abort(404)
         try:
             return Response(frame.jpeg(), mimetype="image/jpeg")
-        except OSError:
-            abort(404)
+        except DamagedFrame as exc:  # never a damaged frame to review: the message says how to heal it
+            return Response(str(exc), status=404, mimetype="text/plain")
 
     return app
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from framehound import tables
+from framehound import sealed, tables
 from framehound.atomic import atomic_path, write_json
 from framehound.executor import Executor, Inline
 from framehound.params import ScreenParams
 from framehound.screen.groups import content_groups, links
 from framehound.screen.quality import near_duplicates
 from framehound.screen.work import MeasureTask, measure_frames
-from framehound.shards import frame_ranges, read_jpeg_or_empty
+from framehound.shards import frame_ranges, read_jpeg
+
+log = logging.getLogger("framehound")
 
 
 def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, ship: bool = False) -> pd.DataFrame:
@@ -25,7 +28,7 @@ def measure_all(frames: pd.DataFrame, known: pd.DataFrame, executor: Executor, s
     todo = frames[~frames["sha256"].isin(known["sha256"])].drop_duplicates("sha256")
     groups = [group for _, group in todo.groupby("video_id", sort=True)]
     ranges = [tuple(frame_ranges(g)) for g in groups]
-    tasks = [MeasureTask(jpegs=tuple(read_jpeg_or_empty(*r) for r in rs)) if ship else MeasureTask(ranges=rs)
+    tasks = [MeasureTask(jpegs=tuple(read_jpeg(*r) for r in rs)) if ship else MeasureTask(ranges=rs)
              for rs in ranges]
     results = executor.map(measure_frames, tasks, desc="screen", unit="video")
     # Built by column (not from tuples) so the dtypes, and so the parquet bytes, equal a cached read's.
@@ -43,7 +46,9 @@ def screen_frames(frames: pd.DataFrame, params: ScreenParams, measures: pd.DataF
     """The quality table: hash, sharpness and the rule (if any) rejecting each frame.
 
     Blur is checked first, so a blurry frame never becomes the kept
-    representative of a run of duplicates.
+    representative of a run of duplicates. A JPEG already kept in an earlier
+    video (by id; the same file fetched under two names) is a duplicate too,
+    whatever ``dedup_distance`` says: the dataset holds each image once.
     """
     if measures is None:
         measures = measure_all(frames, tables.empty(tables.MEASURES), Inline())
@@ -59,6 +64,9 @@ def screen_frames(frames: pd.DataFrame, params: ScreenParams, measures: pd.DataF
         for _, group in quality[quality["rejected_by"] == ""].groupby("video_id", sort=True):
             hashes = np.array([int(h, 16) for h in group["dhash"]], dtype=np.uint64)
             quality.loc[group.index[near_duplicates(hashes, params.dedup_distance)], "rejected_by"] = "duplicate"
+    order = quality.sort_values(["video_id", "t_ms"], kind="mergesort").index
+    kept = order[quality.loc[order, "rejected_by"] == ""]
+    quality.loc[kept[frames.loc[kept, "sha256"].duplicated().to_numpy()], "rejected_by"] = "duplicate"
     return quality
 
 
@@ -72,6 +80,17 @@ def group_videos(quality: pd.DataFrame, videos: pd.DataFrame, dedup_distance: in
     return content_groups(sorted(set(videos["id"]) | set(quality["video_id"])), found)
 
 
+def _read_measures(cache: Path) -> pd.DataFrame:
+    """The cached measures; none when there is no cache, or (with one line) when it is damaged."""
+    found = sealed.read_parquet(cache) if cache.is_file() else None
+    if found is not None and set(tables.MEASURES.columns) <= set(found.columns):
+        return found[list(tables.MEASURES.columns)]
+    if cache.is_file():
+        log.warning("%s: damaged (unreadable or not what was written); discarded, its frames are measured again",
+                    cache)
+    return tables.empty(tables.MEASURES)
+
+
 def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out_dir: Path, cache_dir: Path,
                metrics_path: Path, executor: Executor, ship: bool = False) -> str:
     """Write the kept frames, the quality and groups tables and the rejection counts.
@@ -80,7 +99,7 @@ def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out
     """
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     cache = cache_dir / "measures.parquet"
-    known = tables.read_table(cache, tables.MEASURES) if cache.is_file() else tables.empty(tables.MEASURES)
+    known = _read_measures(cache)
     measures = measure_all(frames, known, executor, ship)
     quality = screen_frames(frames, params, measures)
     groups = group_videos(quality, tables.read_table(videos_csv, tables.VIDEOS), params.dedup_distance)
@@ -90,8 +109,7 @@ def screen_all(params: ScreenParams, frames_parquet: Path, videos_csv: Path, out
         tables.write_table(kept, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(quality, staging / "quality.parquet", tables.QUALITY)
         tables.write_table(groups, staging / "groups.parquet", tables.GROUPS)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tables.write_table(measures, cache, tables.MEASURES)
+    sealed.write_parquet(tables.in_order(measures, tables.MEASURES), cache)
     grouped = int((groups["reason"] != "").sum())
     metrics = {"frames_in": len(frames), "frames_kept": len(kept), "rejected": counts,
                "videos_sharing_content": grouped}

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 
 from framehound.screen.quality import dhash, sharpness
-from framehound.shards import read_jpeg_or_empty
+from framehound.shards import read_jpeg
 
 
 @dataclass(frozen=True)
 class MeasureTask:
-    ranges: tuple[tuple[str, int, int], ...] = ()  # (shard, offset, size) the worker can read...
+    ranges: tuple[tuple[str, int, int, str], ...] = ()  # (shard, offset, size, sha256) the worker reads...
     jpegs: tuple[bytes, ...] = ()                  # ...or the JPEGs themselves
 
 
@@ -26,7 +26,7 @@ def measure_gray(gray: np.ndarray | None) -> tuple[str, float]:
 
 def measure_frames(task: MeasureTask) -> list[tuple[str, float]]:
     """The measurements of every frame of ``task``, in order."""
-    jpegs = task.jpegs or (read_jpeg_or_empty(*r) for r in task.ranges)
+    jpegs = task.jpegs or (read_jpeg(*r) for r in task.ranges)
     return [measure_gray(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_GRAYSCALE) if j else None)
             for j in jpegs]
 

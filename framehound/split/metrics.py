@@ -53,7 +53,7 @@ def plot_tables(frames: pd.DataFrame, labels: pd.DataFrame, classes: list[str]) 
 
 
 def write_plots(folder: Path, plots: dict[str, pd.DataFrame]) -> None:
-    """Plot data as CSV files in ``folder``, replaced atomically."""
-    with atomic_path(folder, directory=True) as staging:
-        for name, table in plots.items():
-            table.to_csv(staging / name, index=False, lineterminator="\n")
+    """Plot data as CSV files in ``folder``, each replaced atomically; other files there (train's) stay."""
+    for name, table in plots.items():
+        with atomic_path(folder / name) as tmp:
+            table.to_csv(tmp, index=False, lineterminator="\n")

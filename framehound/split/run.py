@@ -8,6 +8,7 @@ from pathlib import Path
 
 from framehound import tables
 from framehound.atomic import atomic_path, write_json
+from framehound.boxes import boxes_by_frame
 from framehound.errors import FramehoundError
 from framehound.params import SplitParams
 from framehound.split.assign import SPLITS, assign_groups
@@ -44,8 +45,10 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
     groups = tables.read_table(groups_parquet, tables.GROUPS)
     group_of = dict(zip(groups["video_id"], groups["group"], strict=True))
     split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params.seed)
+    unlabelled = tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED)
+    masks = boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"])
     with atomic_path(dataset_dir, directory=True) as staging:
-        write_dataset(staging, frames, labels, split_of, classes, params.formats, base_model)
+        write_dataset(staging, frames, labels, split_of, classes, params.formats, masks, base_model)
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
     members: dict[str, list[str]] = {}

@@ -1,0 +1,1 @@
+"""Label quality measured against people's boxes: precision, recall, box fit and complete images."""

@@ -1,0 +1,79 @@
+"""evaluate: metrics/quality.json, the dataset's labels scored against ground truth.
+
+Scored on the ground-truth images that are in the dataset: what a trainer
+sees. How many ground-truth images the run sampled and kept is reported too,
+since a dataset can be precise by keeping few images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from framehound import tables
+from framehound.atomic import write_json
+from framehound.boxes import boxes_by_frame
+from framehound.errors import FramehoundError
+from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
+from framehound.evaluate.scores import ImageScore, score_image, summarize
+from framehound.layout import paths
+
+
+def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame, labels: pd.DataFrame,
+                  unlabelled: pd.DataFrame, classes: list[str]) -> tuple[dict, list[ImageScore]]:
+    """Quality figures of the labels of ``kept`` frames that have ground truth, and each such image's score."""
+    scored = [c for c in classes if c in truth.classes]
+    if not scored:
+        raise FramehoundError(f"the ground truth has none of the dataset's classes ({', '.join(classes)}); "
+                              f"it has {', '.join(truth.classes)}")
+    boxes, masks = boxes_by_frame(labels), boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"])
+    scores = []
+    for frame in kept[kept["frame_id"].isin(truth.sizes)].sort_values("frame_id").itertuples(index=False):
+        required, ignored = truth.boxes_on(frame.frame_id, int(frame.width), int(frame.height))
+        scores.append(score_image(frame.frame_id, required, ignored, boxes.get(frame.frame_id, []),
+                                  masks.get(frame.frame_id, []), (int(frame.width), int(frame.height)), scored))
+    figures = {"classes_scored": scored,
+               "groundtruth_images": len(truth.sizes),
+               "groundtruth_images_sampled": int(sampled["frame_id"].isin(truth.sizes).sum())}
+    figures |= summarize(scores, scored)
+    figures["incomplete_images"] = [s.frame_id for s in scores if not s.complete]
+    return figures, scores
+
+
+def evaluate_all(groundtruth: str | None, classes: list[str], sampled_parquet: Path, filter_dir: Path,
+                 metrics_path: Path) -> str:
+    """Write ``metrics_path``; without ground truth it says so, so the report and ``dvc metrics`` can too."""
+    if groundtruth is None:
+        write_json(metrics_path, {"groundtruth": None})
+        return "no ground truth (evaluate.groundtruth is null)"
+    truth = read_groundtruth(Path(groundtruth))
+    figures, _ = score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
+                               tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
+                               tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
+                               tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+    write_json(metrics_path, {"groundtruth": groundtruth} | figures)
+    return headline(figures)
+
+
+def headline(figures: dict) -> str:
+    """One line of the figures that matter most."""
+    def show(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    return (f"{figures['images']} of {figures['groundtruth_images']} ground-truth images in the dataset: "
+            f"precision@0.5 {show(figures['precision@0.5'])}, recall@0.5 {show(figures['recall@0.5'])}, "
+            f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}")
+
+
+def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
+    """``framehound evaluate``: this project's current labels (data/filter) against any ground-truth file."""
+    truth = read_groundtruth(groundtruth)
+    filtered = root / paths.filter
+    if not (filtered / "unlabelled.parquet").is_file():
+        raise FramehoundError(f"{filtered}: no filter output; run the pipeline up to filter first (dvc repro filter)")
+    figures, _ = score_dataset(truth, tables.read_table(root / paths.screen_frames, tables.FRAMES),
+                               tables.read_table(filtered / "frames.parquet", tables.FRAMES),
+                               tables.read_table(filtered / "labels.parquet", tables.LABELS),
+                               tables.read_table(filtered / "unlabelled.parquet", tables.UNLABELLED), classes)
+    return figures
