@@ -135,7 +135,7 @@ def test_darknet_finds_the_detect_stages_boxes_with_the_model_stages_files(model
         boxes = nms_per_class(decode(detector.infer(network_input(image, 416)[None])[0], width, height, 0.2), 0.45)
         ours += [(frame, names[c], float(p), xyxy.astype(np.float64))
                  for c, p, xyxy in zip(boxes.class_id, boxes.confidence, boxes.xyxy, strict=True)]
-    assert len(theirs) >= 10, "too few boxes to compare"
+    assert len(theirs) >= 5, "too few boxes to compare"
     assert _unmatched(theirs, ours, at=0.201) == []
     assert _unmatched(ours, theirs, at=0.201) == []
 
