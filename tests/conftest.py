@@ -49,6 +49,22 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, default_params: dict) ->
     return target
 
 
+# The maintained Darknet's source (AlexeyAB/darknet 59596d78) and its build script; CI clones the repo beside shared/.
+DARKNET_SOURCE = REPO.parent / "shared" / "darknet"
+
+
+@pytest.fixture(scope="session")
+def darknet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The maintained Darknet, built for CPU once per test session (about 30 s on 2 cores)."""
+    build = DARKNET_SOURCE / "build.sh"
+    if not build.is_file():
+        pytest.skip(f"needs the maintained Darknet's source: {build} is absent")
+    dest = tmp_path_factory.mktemp("darknet")
+    built = subprocess.run(["bash", str(build), str(dest)], capture_output=True, text=True, check=False)
+    assert built.returncode == 0, f"{build} failed:\n{built.stdout[-2000:]}{built.stderr[-2000:]}"
+    return dest / "darknet"
+
+
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command (dvc, git, a stage) in ``cwd`` with this venv and package, as a user would."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",

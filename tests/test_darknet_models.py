@@ -21,11 +21,12 @@ pytest.importorskip("torch")
 import torch
 
 from framehound.darknet.cfg import parse_cfg, render_cfg
+from framehound.darknet.layers import resize_head
 from framehound.darknet.random_weights import random_weights
 from framehound.detect.opencv_dnn import OpenCVDetector
 from framehound.detect.torch_backend import TorchDetector
 from framehound.train.loss import ignore_thresholds, yolo_loss
-from framehound.train.network import build_trainable, resize_head
+from framehound.train.network import build_trainable
 from tests.conftest import REPO
 
 CFGS = REPO / "tests" / "data" / "darknet"

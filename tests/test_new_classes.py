@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def _installed(root: Path) -> Path:
     return root
 
 
-def test_a_new_class_passes_check_is_drawn_in_review_and_reaches_every_export(tmp_path):
+def test_a_new_class_passes_check_is_drawn_in_review_and_reaches_every_export(tmp_path, model_dir):
     root = _installed(build_project(tmp_path / "repo", new_classes=["forklift"]))
+    for name in ("model.cfg", "model.weights"):  # Darknet's export starts training from them
+        shutil.copy2(model_dir / name, root / "models" / load(root / "params.yaml").model.name / name)
     params_file = root / "params.yaml"
     raw = yaml.safe_load(params_file.read_text())
     raw["split"]["formats"] = ["darknet", "coco"]
@@ -53,6 +56,7 @@ def test_a_new_class_passes_check_is_drawn_in_review_and_reaches_every_export(tm
     assert labels["alpha_3000"] == ["2 0.437500 0.583333 0.250000 0.750000"]  # index 2: after filter.classes
     dataset = root / "data/dataset"
     assert (dataset / "obj.names").read_text() == "person\ncar\nforklift\n"
+    assert (dataset / "yolov3-tiny.cfg").read_text().count("classes=3") == 2  # both [yolo] layers
     coco = [json.loads(p.read_text()) for p in (dataset / "annotations").glob("instances_*.json")]
     assert {c["name"]: c["id"] for c in coco[0]["categories"]} == {"person": 1, "car": 2, "forklift": 3}
     assert {a["category_id"] for doc in coco for a in doc["annotations"]} >= {3}

@@ -57,7 +57,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
     """A repository after ``dvc repro detect``: params, model names, frames, screen and detect tables."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["filter"] |= {"classes": ["person", "car"], "min_confidence": 0.5, **filter_params}
-    params["split"] |= {"train": 0.5, "val": 0.5, "test": 0.0, "formats": ["darknet"]}
+    params["split"] |= {"train": 0.5, "val": 0.5, "test": 0.0, "formats": ["yolo"]}
     params["evaluate"] = {"groundtruth": None}  # no ground truth of these synthetic frames
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -104,7 +104,8 @@ def filter_and_split(root: Path, **filter_params: object) -> dict[str, list[str]
                    Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
                    Path("reviews/decisions.jsonl"))
         split_all(params.split, params.filter.dataset_classes, Path("data/filter"), Path("data/fetch/videos.csv"),
-                  Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"))
+                  Path("data/screen/groups.parquet"), Path("data/dataset"), Path("metrics/dataset.json"), Path("plots"),
+                  base_model=Path("models") / params.model.name)
     finally:
         os.chdir(cwd)
     return {p.stem: p.read_text().splitlines() for p in (root / "data/dataset/labels").rglob("*.txt")}

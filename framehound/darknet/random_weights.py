@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.torch_model import ConvSpec, YoloHead, plan_layers, write_weights
+from framehound.darknet.layers import ConvSpec, write_weights
+from framehound.darknet.torch_model import YoloHead, plan_layers
 
 
 def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias: float | None = None) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,13 @@ from framehound.params import EXPORT_FORMATS
 from framehound.shards import read_jpeg
 from framehound.split.assign import SPLITS, Walk, split_walk
 from framehound.split.coco import write_coco
+from framehound.split.darknet import write_darknet
 from framehound.split.voc import write_voc
 
 MASKED_QUALITY = 95  # JPEG quality of an image whose unlabelled objects were greyed out
 
 # A format's files, written from the dataset's one walk (``split_walk``).
-Writer = Callable[[Path, Walk, list[str]], None]
+Writer = Callable[..., None]
 
 
 def _image_lists(root: Path, walk: Walk) -> None:
@@ -31,12 +33,6 @@ def _image_lists(root: Path, walk: Walk) -> None:
     for split in SPLITS:
         (root / f"{split}.txt").write_text("".join(f"images/{split}/{frame.frame_id}.jpg\n"
                                                    for frame, _ in walk[split]))
-
-
-def write_darknet(root: Path, walk: Walk, classes: list[str]) -> None:
-    """Darknet's obj.data (the labels, lists and obj.names are always written)."""
-    (root / "obj.data").write_text(f"classes = {len(classes)}\ntrain = train.txt\nvalid = val.txt\n"
-                                   f"names = obj.names\nbackup = backup/\n")
 
 
 def write_yolo(root: Path, walk: Walk, classes: list[str]) -> None:
@@ -85,19 +81,22 @@ def _layout(root: Path, walk: Walk, classes: list[str], masks: dict[str, list[Bo
     (root / "obj.names").write_text("".join(c + "\n" for c in classes))
 
 
+# Darknet's also takes the model it starts training from (``base_model``, which ``write_dataset`` passes).
 WRITERS: dict[str, Writer] = {"darknet": write_darknet, "yolo": write_yolo, "coco": write_coco, "voc": write_voc}
 
 
 def write_dataset(root: Path, frames: pd.DataFrame, labels: pd.DataFrame, split_of: dict[str, str],
                   classes: list[str], formats: Sequence[str] = EXPORT_FORMATS,
-                  masks: dict[str, list[Box]] | None = None) -> None:
+                  masks: dict[str, list[Box]] | None = None, base_model: Path | None = None) -> None:
     """Fill ``root`` with the images and the files of each format in ``formats``.
 
     ``frames`` are the kept frames (where their JPEGs lie: ``shard``, ``offset``, ``size``), ``labels`` their boxes in
     pixels, ``split_of`` maps each video to its split, ``masks`` the regions of unlabelled objects to grey out
-    per frame (filter.incomplete: mask).
+    per frame (filter.incomplete: mask); ``base_model`` is the model folder (model.cfg, model.weights) Darknet's
+    files start training from, needed for the darknet format.
     """
     walk = split_walk(frames, labels, split_of)
     _layout(root, walk, classes, masks or {})
+    writers = WRITERS | {"darknet": partial(write_darknet, base_model=base_model)}
     for name in formats:
-        WRITERS[name](root, walk, classes)
+        writers[name](root, walk, classes)

@@ -29,8 +29,11 @@ def _rejections(stage_metrics: list[Path]) -> dict[str, int]:
 
 def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_csv: Path, groups_parquet: Path,
               dataset_dir: Path, metrics_path: Path, plots_dir: Path,
-              stage_metrics: tuple[Path, ...] = ()) -> str:
-    """Assign whole groups of videos that share content to splits and write the dataset atomically."""
+              stage_metrics: tuple[Path, ...] = (), base_model: Path | None = None) -> str:
+    """Assign whole groups of videos that share content to splits and write the dataset atomically.
+
+    ``base_model``: the model folder Darknet's files start training from (split.formats darknet).
+    """
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
     if frames.empty:
@@ -45,7 +48,7 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
     unlabelled = tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED)
     masks = boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"])
     with atomic_path(dataset_dir, directory=True) as staging:
-        write_dataset(staging, frames, labels, split_of, classes, params.formats, masks)
+        write_dataset(staging, frames, labels, split_of, classes, params.formats, masks, base_model)
         write_attribution(staging / "attribution.csv", frames, split_of,
                           tables.read_table(videos_csv, tables.VIDEOS))
     members: dict[str, list[str]] = {}

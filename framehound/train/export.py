@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from framehound.atomic import write_bytes, write_text
-from framehound.darknet.torch_model import DarknetNet, write_weights
+from framehound.darknet.layers import write_weights
+from framehound.darknet.torch_model import DarknetNet
 from framehound.train.network import TrainConv
 
 

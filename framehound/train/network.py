@@ -16,16 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from framehound.darknet.cfg import Section, parse_cfg, render_cfg
-from framehound.darknet.torch_model import (
-    BN_EPS,
-    ConvSpec,
-    DarknetNet,
-    activation,
-    plan_layers,
-    split_weights,
-    yolo_anchors,
-)
+from framehound.darknet.cfg import parse_cfg
+from framehound.darknet.layers import ConvSpec, head_conv_indices, resize_head
+from framehound.darknet.torch_model import BN_EPS, DarknetNet, activation, conv_weights, plan_layers
 from framehound.errors import FramehoundError
 
 # Objectness starts near 1% (sigmoid(-4.6)): almost every cell is background.
@@ -84,30 +77,6 @@ class TrainConv(nn.Module):
             bias[:, 5:] = math.log(0.6 / max(classes - 0.99, 0.01))
 
 
-def head_conv_indices(sections: list[Section]) -> list[int]:
-    """Layer indices (after [net]) of the convolutions that feed a [yolo] layer directly."""
-    layers = sections[1:]
-    found = []
-    for i, section in enumerate(layers):
-        if section.type == "yolo":
-            if i == 0 or layers[i - 1].type != "convolutional":
-                raise FramehoundError(f"cfg layer {i} [yolo]: training needs a [convolutional] right before it")
-            found.append(i - 1)
-    if not found:
-        raise FramehoundError("cfg: has no [yolo] layer to train")
-    return found
-
-
-def resize_head(cfg_text: str, classes: int) -> str:
-    """The cfg with every [yolo] layer set to ``classes`` and the conv before it to ``mask × (5 + classes)`` filters."""
-    sections = parse_cfg(cfg_text)
-    for index in head_conv_indices(sections):
-        yolo = sections[index + 2].options
-        yolo["classes"] = str(classes)
-        sections[index + 1].options["filters"] = str(len(yolo_anchors(yolo)[1]) * (5 + classes))
-    return render_cfg(sections)
-
-
 def build_trainable(base_cfg: str, base_weights: bytes | np.ndarray, classes: int) -> tuple[DarknetNet, str]:
     """The network of ``base_cfg`` resized to ``classes`` and its cfg text; pretrained except the head convs.
 
@@ -118,7 +87,7 @@ def build_trainable(base_cfg: str, base_weights: bytes | np.ndarray, classes: in
     sections = parse_cfg(cfg)
     heads = set(head_conv_indices(sections))
     layers: list[nn.Module] = []
-    for i, (layer, floats) in enumerate(zip(plan_layers(sections), split_weights(base_plan, base_weights),
+    for i, (layer, floats) in enumerate(zip(plan_layers(sections), conv_weights(base_plan, base_weights),
                                             strict=True)):
         if not isinstance(layer, ConvSpec):
             layers.append(layer)
