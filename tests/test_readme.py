@@ -198,7 +198,7 @@ def test_the_readme_experiment_reruns_filter_and_what_follows_it_only(readme_run
     where = next(f"{b.file}:{b.line}" for b in blocks if any("-S filter.min_confidence=0.6" in c
                                                               for c in b.commands))
     ran = re.findall(r"Running stage '([^']+)'", sections(readme_run.stdout)[where])
-    assert ran[:2] == ["check", "filter"] and set(ran) <= {"check", "filter", "split", "report", "train"}
+    assert ran[:2] == ["check", "filter"] and set(ran) <= {"check", "filter", "split", "evaluate", "report", "train"}
 
 
 def test_going_back_from_an_experiment_leaves_the_committed_params_in_the_workspace(readme_run):
