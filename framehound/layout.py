@@ -38,6 +38,7 @@ class paths:
     metrics_screen = "metrics/screen.json"
     metrics_filter = "metrics/filter.json"
     metrics_quality = "metrics/quality.json"
+    scored_images = "data/evaluate/images.csv"
     groundtruth = "groundtruth"
     metrics_dataset = "metrics/dataset.json"
     metrics_train = "metrics/train.json"

@@ -130,7 +130,19 @@ UNLABELLED = Table({
 }, key=("frame_id", "reason", "class_name", "x_min", "y_min"))
 
 
-NUMERIC = {"duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
+# data/evaluate/images.csv — each ground-truth image of the dataset, scored (framehound.evaluate).
+SCORED_IMAGES = Table({
+    "frame_id": "frame with ground truth that the dataset keeps",
+    "groundtruth_boxes": "objects a label is required for (not ignored, not masked)",
+    "labels": "the dataset's labels there, less those on ignored regions",
+    "matched": "labels on an object at IoU >= 0.5",
+    "missed": "objects without such a label",
+    "masked": "objects mostly under the dataset's grey masks",
+    "complete": "1 when every object has a label, else 0",
+}, key=("frame_id",))
+
+NUMERIC = {"groundtruth_boxes", "labels", "matched", "missed", "masked", "complete",
+           "duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 
 

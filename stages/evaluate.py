@@ -10,7 +10,7 @@ from framehound.stage import run_stage
 
 def main(params: Params) -> str:
     return evaluate_all(params.evaluate.groundtruth, params.filter.dataset_classes, Path(paths.screen_frames),
-                        Path(paths.filter), Path(paths.metrics_quality))
+                        Path(paths.filter), Path(paths.metrics_quality), Path(paths.scored_images))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def _report(root: Path, groundtruth: str | None = None) -> Path:
     try:
         params = load("params.yaml")
         evaluate_all(groundtruth, params.filter.dataset_classes, Path("data/screen/frames.parquet"),
-                     Path("data/filter"), Path("metrics/quality.json"))
+                     Path("data/filter"), Path("metrics/quality.json"), Path("data/evaluate/images.csv"))
         report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
                    Path("data/filter"), Path("data/dataset/attribution.csv"), Path("metrics/quality.json"),
                    Path("data/report"))

@@ -16,7 +16,7 @@ from framehound.atomic import write_json
 from framehound.boxes import boxes_by_frame
 from framehound.errors import FramehoundError
 from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
-from framehound.evaluate.scores import ImageScore, score_image, summarize
+from framehound.evaluate.scores import IOUS, ImageScore, score_image, summarize
 from framehound.layout import paths
 
 
@@ -41,17 +41,29 @@ def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame,
     return figures, scores
 
 
+def scored_rows(scores: list[ImageScore]) -> pd.DataFrame:
+    """data/evaluate/images.csv: one row a ground-truth image of the dataset, to see which images fall short."""
+    rows = [{"frame_id": s.frame_id, "groundtruth_boxes": sum(s.required.values()),
+             "labels": sum(n for (_, t), n in s.labels.items() if t == IOUS[0]),
+             "matched": sum(n for (_, t), n in s.matched.items() if t == IOUS[0]),
+             "missed": len(s.missed), "masked": s.masked, "complete": int(s.complete)} for s in scores]
+    return pd.DataFrame(rows, columns=list(tables.SCORED_IMAGES.columns))
+
+
 def evaluate_all(groundtruth: str | None, classes: list[str], sampled_parquet: Path, filter_dir: Path,
-                 metrics_path: Path) -> str:
-    """Write ``metrics_path``; without ground truth it says so, so the report and ``dvc metrics`` can too."""
+                 metrics_path: Path, images_csv: Path) -> str:
+    """Write ``metrics_path`` and ``images_csv``; without ground truth they say so (an empty table)."""
+    images_csv.parent.mkdir(parents=True, exist_ok=True)
     if groundtruth is None:
+        tables.write_table(tables.empty(tables.SCORED_IMAGES), images_csv, tables.SCORED_IMAGES)
         write_json(metrics_path, {"groundtruth": None})
         return "no ground truth (evaluate.groundtruth is null)"
     truth = read_groundtruth(Path(groundtruth))
-    figures, _ = score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
-                               tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
-                               tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
-                               tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+    figures, scores = score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
+                                    tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
+                                    tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
+                                    tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+    tables.write_table(scored_rows(scores), images_csv, tables.SCORED_IMAGES)
     write_json(metrics_path, {"groundtruth": groundtruth} | figures)
     return headline(figures)
 
