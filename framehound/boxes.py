@@ -106,13 +106,24 @@ def iou(a: Box, b: Box) -> float:
     Scaling both boxes by the same factor per axis leaves it unchanged, so
     boxes normalized to one image compare as their pixels would.
     """
-    width = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
-    height = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
-    if width <= 0 or height <= 0:
+    inter = _intersection(a, b)
+    if inter == 0.0:
         return 0.0
-    inter = width * height
     union = (a.x_max - a.x_min) * (a.y_max - a.y_min) + (b.x_max - b.x_min) * (b.y_max - b.y_min) - inter
     return inter / union
+
+
+def inside_share(a: Box, b: Box) -> float:
+    """Share of ``a``'s area that lies inside ``b`` (0 for an empty ``a``)."""
+    area = (a.x_max - a.x_min) * (a.y_max - a.y_min)
+    return _intersection(a, b) / area if area > 0 else 0.0
+
+
+def _intersection(a: Box, b: Box) -> float:
+    """Area the two boxes share (0 when they do not overlap)."""
+    width = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
+    height = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
+    return width * height if width > 0 and height > 0 else 0.0
 
 
 def greedy_pairs(a: Sequence[Box], b: Sequence[Box], min_iou: float,

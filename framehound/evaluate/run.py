@@ -41,6 +41,15 @@ def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame,
     return figures, scores
 
 
+def score_filter_outputs(truth: GroundTruth, sampled_parquet: Path, filter_dir: Path,
+                         classes: list[str]) -> tuple[dict, list[ImageScore]]:
+    """``score_dataset`` on the tables filter wrote (the stage and ``framehound evaluate`` read the same)."""
+    return score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
+                         tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
+                         tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
+                         tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+
+
 def scored_rows(scores: list[ImageScore]) -> pd.DataFrame:
     """data/evaluate/images.csv: one row a ground-truth image of the dataset, to see which images fall short."""
     rows = [{"frame_id": s.frame_id, "groundtruth_boxes": sum(s.required.values()),
@@ -58,11 +67,7 @@ def evaluate_all(groundtruth: str | None, classes: list[str], sampled_parquet: P
         tables.write_table(tables.empty(tables.SCORED_IMAGES), images_csv, tables.SCORED_IMAGES)
         write_json(metrics_path, {"groundtruth": None})
         return "no ground truth (evaluate.groundtruth is null)"
-    truth = read_groundtruth(Path(groundtruth))
-    figures, scores = score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
-                                    tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
-                                    tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
-                                    tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+    figures, scores = score_filter_outputs(read_groundtruth(Path(groundtruth)), sampled_parquet, filter_dir, classes)
     tables.write_table(scored_rows(scores), images_csv, tables.SCORED_IMAGES)
     write_json(metrics_path, {"groundtruth": groundtruth} | figures)
     return headline(figures)
@@ -84,8 +89,4 @@ def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
     filtered = root / paths.filter
     if not (filtered / "unlabelled.parquet").is_file():
         raise FramehoundError(f"{filtered}: no filter output; run the pipeline up to filter first (dvc repro filter)")
-    figures, _ = score_dataset(truth, tables.read_table(root / paths.screen_frames, tables.FRAMES),
-                               tables.read_table(filtered / "frames.parquet", tables.FRAMES),
-                               tables.read_table(filtered / "labels.parquet", tables.LABELS),
-                               tables.read_table(filtered / "unlabelled.parquet", tables.UNLABELLED), classes)
-    return figures
+    return score_filter_outputs(truth, root / paths.screen_frames, filtered, classes)[0]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from framehound.boxes import Box, greedy_pairs, iou
-from framehound.filter.completeness import inside_share, mask_raster
+from framehound.boxes import Box, greedy_pairs, inside_share, iou
+from framehound.filter.completeness import mask_raster
 
 IOUS = (0.5, 0.75)
 MASKED_SHARE = 0.5  # a required box this much under the masks is hidden

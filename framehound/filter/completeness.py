@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from framehound.boxes import Box, boxes_by_frame, iou
+from framehound.boxes import Box, boxes_by_frame, inside_share, iou
 from framehound.tables import UNLABELLED
 
 OUTCOMES = {"mask": "masked", "drop": "dropped", "review": "held", "keep": "kept"}
@@ -40,14 +40,6 @@ REASONS = ("low_confidence", "small_box", "large_box", "border_box", "tracked_mi
 SAME_OBJECT_SHARE = 0.8   # a candidate this much inside a same-class label is that label's object
 TRACK_IOU = 0.3           # neighbours' boxes overlapping this much are one object; a label this close covers it
 MASK_GREY = 114           # the fill of masked regions (the grey YOLO trainers pad images with)
-
-
-def inside_share(a: Box, b: Box) -> float:
-    """Share of ``a``'s area that lies inside ``b``."""
-    width = min(a.x_max, b.x_max) - max(a.x_min, b.x_min)
-    height = min(a.y_max, b.y_max) - max(a.y_min, b.y_min)
-    area = (a.x_max - a.x_min) * (a.y_max - a.y_min)
-    return width * height / area if width > 0 and height > 0 and area > 0 else 0.0
 
 
 def tracked_misses(labels: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
@@ -75,8 +67,6 @@ def tracked_misses(labels: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
                              "confidence": 0.0, "x_min": expected.x_min, "y_min": expected.y_min,
                              "x_max": expected.x_max, "y_max": expected.y_max, "reason": "tracked_miss"})
     return pd.DataFrame(rows, columns=[*UNLABELLED_COLUMNS[:-1]])
-
-
 
 
 def unlabelled(rejected: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataFrame, min_confidence: float,

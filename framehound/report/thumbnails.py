@@ -41,7 +41,7 @@ def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame, unlabelled: pd.DataFr
         r, g, b = class_colour(int(box.class_index))
         cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
                       (round(box.x_max * scale), round(box.y_max * scale)), (b, g, r), 2)
-    for box in (unlabelled if unlabelled is not None else boxes.iloc[0:0]).itertuples():
+    for box in unlabelled.itertuples() if unlabelled is not None else ():
         for colour, width in zip(UNLABELLED_BGR, (3, 1), strict=True):
             cv2.rectangle(small, (round(box.x_min * scale), round(box.y_min * scale)),
                           (round(box.x_max * scale), round(box.y_max * scale)), colour, width)
