@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -39,11 +40,13 @@ def _report(root: Path, groundtruth: str | None = None) -> Path:
     os.chdir(root)
     try:
         params = load("params.yaml")
-        evaluate_all(groundtruth, params.filter.dataset_classes, Path("data/screen/frames.parquet"),
-                     Path("data/filter"), Path("metrics/quality.json"), Path("data/evaluate/images.csv"))
+        evaluate_all(replace(params.evaluate, groundtruth=groundtruth, extra_groundtruth=[]),
+                     params.filter.dataset_classes, params.filter.min_confidence, Path("data/screen/frames.parquet"),
+                     Path("data/filter"), Path("data/detect/detections.parquet"), Path("metrics/quality.json"),
+                     Path("data/evaluate/images.csv"), Path("data/evaluate/sweep.csv"))
         report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
                    Path("data/filter"), Path("data/dataset/attribution.csv"), Path("metrics/quality.json"),
-                   Path("data/report"))
+                   Path("data/evaluate/sweep.csv"), Path("data/report"))
     finally:
         os.chdir(cwd)
     return root / "data/report/index.html"
