@@ -16,6 +16,7 @@ import pytest
 
 from framehound.errors import FramehoundError
 from framehound.evaluate.groundtruth import class_mismatches, read_groundtruth
+from framehound.evaluate.run import headline
 
 GOOD: dict[str, Any] = {
     "images": [{"id": 1, "file_name": "images/clip_0.jpg", "width": 64, "height": 48},
@@ -112,3 +113,11 @@ def test_a_class_named_only_by_case_differently_is_warned_about(tmp_path):
     assert class_mismatches(truth, ["person", "car"]) == [
         "category 'Person' is not the class 'person' (names are case-sensitive): its boxes are not scored"]
     assert class_mismatches(read_groundtruth(_write(tmp_path, GOOD)), ["person", "car"]) == []
+
+
+@pytest.mark.parametrize(("sampled", "why"), [(0, "none of their file names is a frame id of this run"),
+                                              (5, "filter kept none of the 5 this run sampled")])
+def test_no_ground_truth_image_in_the_dataset_says_why(sampled, why):
+    figures = {"images": 0, "groundtruth_images": 49, "groundtruth_images_sampled": sampled, "precision@0.5": None,
+               "recall@0.5": None, "mean_iou": None, "complete_images": 0}
+    assert headline(figures).startswith(f"0 of 49 ground-truth images in the dataset ({why}): precision@0.5 n/a")

@@ -90,7 +90,10 @@ def headline(figures: dict) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
     other = figures.get("groundtruth_images_other_picture", [])
-    return (f"{figures['images']} of {figures['groundtruth_images']} ground-truth images in the dataset: "
+    sampled = figures["groundtruth_images_sampled"]
+    why = "" if figures["images"] else (f" (filter kept none of the {sampled} this run sampled)" if sampled
+                                        else " (none of their file names is a frame id of this run)")
+    return (f"{figures['images']} of {figures['groundtruth_images']} ground-truth images in the dataset{why}: "
             f"precision@0.5 {show(figures['precision@0.5'])}, recall@0.5 {show(figures['recall@0.5'])}, "
             f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}"
             + (f"; {len(other)} not scored: this run's frame of that id shows another picture (extract params "
