@@ -174,12 +174,12 @@ def test_a_policy_that_holds_every_image_gives_an_empty_dataset_that_names_the_w
               "x_max": 9.0, "y_max": 9.0} for f in sorted(set(detections["frame_id"]))]  # a faint person in each
     tables.write_table(pd.concat([detections, pd.DataFrame(faint)]), root / "data/detect/detections.parquet",
                        tables.DETECTIONS)
-    for policy, way_out in (("drop", r"filter.incomplete: drop left out (\d) labelled image\(s\) .* mask"),
-                            ("review", r"incomplete: review holds (\d) labelled image\(s\) .*`framehound review")):
+    for policy, way_out in (("drop", r"drop left out (\d) labelled image\(s\) .* set filter.incomplete: mask"),
+                            ("review", r"review holds (\d) labelled image\(s\) .* run `framehound review`")):
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="framehound"):
             assert filter_and_split(root, incomplete=policy, incomplete_confidence=0.05) == {}
-        held = [m for r in caplog.records if (m := re.search(rf"^the dataset is empty: {way_out}", r.getMessage()))]
+        held = [m for r in caplog.records if (m := re.search(rf"^the dataset is empty: filter.incomplete: {way_out}", r.getMessage()))]
         assert held and int(held[0][1]) > 0
     assert json.loads((root / "metrics/dataset.json").read_text())["images"]["total"] == 0
     _screen_tables(root, {})
