@@ -179,7 +179,8 @@ def test_a_policy_that_holds_every_image_gives_an_empty_dataset_that_names_the_w
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="framehound"):
             assert filter_and_split(root, incomplete=policy, incomplete_confidence=0.05) == {}
-        held = [m for r in caplog.records if (m := re.search(rf"^the dataset is empty: filter.incomplete: {way_out}", r.getMessage()))]
+        said = rf"^the dataset is empty: filter.incomplete: {way_out}"
+        held = [m for r in caplog.records if (m := re.search(said, r.getMessage()))]
         assert held and int(held[0][1]) > 0
     assert json.loads((root / "metrics/dataset.json").read_text())["images"]["total"] == 0
     _screen_tables(root, {})
