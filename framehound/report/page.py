@@ -97,8 +97,18 @@ def _groundtruth(quality: dict[str, Any]) -> str:
             f"{quality['complete_images']}</strong> of {quality['images']} "
             f"({_figure(quality['complete_image_rate'])}); mean IoU of matched boxes "
             f"<strong data-metric=\"quality.mean_iou\">{_figure(quality['mean_iou'])}</strong>; "
-            f"{quality['masked_objects']} objects masked.</p><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+            f"{quality['masked_objects']} objects masked.</p>{_other_pictures(quality)}<table><thead><tr>{head}</tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def _other_pictures(quality: dict[str, Any]) -> str:
+    """The ground-truth images left unscored because this run's frame of their id is another picture."""
+    other = quality.get("groundtruth_images_other_picture") or []
+    if not other:
+        return ""
+    return (f'<p><strong data-metric="quality.other_picture">{len(other)}</strong> ground-truth images not scored: '
+            "this run's frame of that id shows another picture (extract params changed since the ground truth was "
+            f"drawn? docs/quality.md): {escape(', '.join(other))}</p>")
 
 
 def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str, list[str]]) -> str:
