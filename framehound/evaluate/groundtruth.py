@@ -48,6 +48,7 @@ class GroundTruth:
 
 MAX_BYTES = 512 * 2**20  # a COCO file of boxes is megabytes; more is the wrong file
 BOX_SLACK = 1.0  # pixels a box may pass the image's edge (tools round outward)
+HEADER_BYTES = 1 << 18  # where an image's size must be found: check reads every ground-truth image's header
 
 
 def _number(value: Any) -> bool:
@@ -173,9 +174,11 @@ def class_mismatches(truth: GroundTruth, classes: list[str]) -> list[str]:
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
-    """Width and height read from a JPEG's or PNG's header; None when there is no such file."""
+    """Width and height read from a JPEG's or PNG's header; None when there is no such file (or no header
+    in its first HEADER_BYTES: a huge EXIF block, another format)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(HEADER_BYTES)
     except OSError:
         return None
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
