@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,19 @@ def test_no_ground_truth_image_in_the_dataset_says_why(sampled, why):
     figures = {"images": 0, "groundtruth_images": 49, "groundtruth_images_sampled": sampled, "precision@0.5": None,
                "recall@0.5": None, "mean_iou": None, "complete_images": 0}
     assert headline(figures).startswith(f"0 of 49 ground-truth images in the dataset ({why}): precision@0.5 n/a")
+
+
+def test_check_warns_about_a_category_named_like_a_class_but_for_case(tmp_path, default_params, caplog):
+    from dataclasses import replace
+
+    from framehound import preflight
+    from framehound.params import EvaluateParams
+
+    (tmp_path / "groundtruth").mkdir()
+    _write(tmp_path / "groundtruth", _broken(_set("categories", 0, "name", "Person")))
+    params = replace(default_params, evaluate=EvaluateParams("groundtruth/truth.json"))
+    with caplog.at_level(logging.WARNING, logger="framehound"):
+        preflight.check(params, tmp_path)
+    assert [r.getMessage() for r in caplog.records] == [
+        "groundtruth/truth.json: category 'Person' is not the class 'person' (names are case-sensitive): its boxes "
+        "are not scored"]
