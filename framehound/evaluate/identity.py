@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -78,7 +79,7 @@ def _grey(data: bytes) -> np.ndarray | None:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
 
 
-def _looks_the_same(picture: Path, frame: object, root: Path) -> bool:
+def _looks_the_same(picture: Path, frame: Any, root: Path) -> bool:
     """Is the ground truth's ``picture`` the frame's picture, re-encoded or resized?"""
     shard = Path(frame.shard)
     mine = _grey(read_jpeg(shard if shard.is_absolute() else root / shard, int(frame.offset), int(frame.size),
