@@ -159,7 +159,7 @@ def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one
     ('{"images": [], "annotations": []}', "not COCO ground truth: 'categories'"),
     ('{"images": [{"id": 1, "file_name": "a_0.jpg", "width": 10, "height": 10}], "categories": '
      '[{"id": 1, "name": "person"}], "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 0, 5]}]}',
-     "has an empty or invalid bbox"),
+     r"annotation #0 \(image 'a_0.jpg'\): empty or invalid bbox"),
 ])
 def test_a_bad_ground_truth_file_stops_check_in_one_line(default_params, tmp_path, content, message):
     truth = tmp_path / "groundtruth" / "mine.json"
