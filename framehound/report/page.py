@@ -117,7 +117,9 @@ def _other_pictures(quality: dict[str, Any]) -> str:
 
 def _pr_curve(curve: pd.DataFrame, sweep: dict[str, Any]) -> str:
     """Inline SVG of the labeler's precision against recall over the thresholds, the operating point marked."""
-    every = curve[(curve["class_name"] == "all") & curve["precision"].notna()]
+    # A threshold no box reaches has no precision: an empty cell in the CSV.
+    every = curve.loc[curve["class_name"] == "all", ["recall", "precision"]].apply(pd.to_numeric, errors="coerce")
+    every = every.dropna()
     if every.empty:
         return ""
     left, top, side = 34, 8, 200
