@@ -266,6 +266,8 @@ class FilterParams:
                                      doc="classes the model may not know: people draw them in review")
     incomplete: str = setting(STR, _one_of(*INCOMPLETE_POLICIES), default="mask",
                               doc="an image with unlabelled objects: mask them, drop it, hold it for review, keep it")
+    max_grey: float = setting(NUM, _in_range(0, 1), default=1.0,
+                              doc="mask: an image whose masks would cover more of it than this is dropped")
     incomplete_confidence: float = setting(NUM, _in_range(0, 1), default=0.25,
                                            doc="a box of filter.classes this confident that is no label is an "
                                                "unlabelled object")

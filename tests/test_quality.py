@@ -24,7 +24,7 @@ from framehound.detect.labeler import Labeler
 from framehound.evaluate.groundtruth import read_groundtruth
 from framehound.evaluate.run import score_dataset
 from framehound.evaluate.scores import score_image
-from framehound.filter.completeness import MASK_GREY, mask_regions, tracked_misses
+from framehound.filter.completeness import MASK_GREY, incompleteness, mask_regions, tracked_misses
 from framehound.filter.rules import select
 from framehound.hashing import sha256_file
 from framehound.params import FilterParams
@@ -98,6 +98,23 @@ def test_an_object_the_rules_leave_unlabelled_makes_its_image_incomplete_and_get
     assert held.frames.empty and set(held.unlabelled["outcome"]) == {"held"}
     kept = select(detections, frames, replace(FILTER, incomplete="keep"), NAMES)
     assert list(kept.frames["frame_id"]) == ["v_0"] and set(kept.unlabelled["outcome"]) == {"kept"}
+
+
+def test_an_image_masking_would_leave_mostly_grey_is_dropped_instead():
+    """v_0's unlabelled person covers 30 × 80 of 100 × 100 pixels outside the label (24%), v_1's car 60%."""
+    frames = _frames(["v_0", "v_1"])
+    detections = _detections([
+        ("v_0", "person", 0.9, 10, 10, 40, 90), ("v_0", "person", 0.3, 60, 10, 90, 90),
+        ("v_1", "person", 0.9, 10, 10, 30, 90), ("v_1", "car", 0.3, 30, 10, 90, 100),
+    ])
+    masked = select(detections, frames, replace(FILTER, max_grey=1.0), NAMES)
+    assert list(masked.frames["frame_id"]) == ["v_0", "v_1"]
+    capped = select(detections, frames, replace(FILTER, max_grey=0.4), NAMES)
+    assert list(capped.frames["frame_id"]) == ["v_0"] and list(capped.labels["frame_id"]) == ["v_0"]
+    assert dict(zip(capped.unlabelled["frame_id"], capped.unlabelled["outcome"], strict=True)) == {
+        "v_0": "masked", "v_1": "dropped"}
+    assert incompleteness(capped.unlabelled, "mask", capped.labels, capped.frames)["grey"] == {"mean": 0.24,
+                                                                                              "max": 0.24}
 
 
 def test_an_object_labelled_before_and_after_but_not_here_is_a_tracked_miss_where_it_should_be():

@@ -49,10 +49,10 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(model_dir: Path, dataset: Path) -> Trained:
+def trained(yolov3_tiny_dir: Path, dataset: Path) -> Trained:
     """Three epochs at 160 px on 2 CPU cores: about half a minute."""
     params = TrainParams(epochs=3, batch_size=16, image_size=SIZE, learning_rate=0.001, seed=0, device="cpu")
-    return fit(params, model_dir, dataset)
+    return fit(params, yolov3_tiny_dir, dataset)
 
 
 def test_training_learns_the_shapes_from_scratch_heads(trained: Trained) -> None:
@@ -64,10 +64,10 @@ def test_training_learns_the_shapes_from_scratch_heads(trained: Trained) -> None
     assert losses == sorted(losses, reverse=True), losses  # falls every epoch
 
 
-def test_the_head_is_resized_and_fresh_and_the_rest_pretrained(model_dir: Path) -> None:
-    base_cfg = (model_dir / "model.cfg").read_text()
+def test_the_head_is_resized_and_fresh_and_the_rest_pretrained(yolov3_tiny_dir: Path) -> None:
+    base_cfg = (yolov3_tiny_dir / "model.cfg").read_text()
     torch.manual_seed(0)
-    net, cfg = build_trainable(base_cfg, (model_dir / "model.weights").read_bytes(), 2)
+    net, cfg = build_trainable(base_cfg, (yolov3_tiny_dir / "model.weights").read_bytes(), 2)
     sections = parse_cfg(cfg)
     yolos = [s for s in sections if s.type == "yolo"]
     assert [s.options["classes"] for s in yolos] == ["2", "2"]
@@ -109,18 +109,18 @@ def test_a_perfect_prediction_costs_less_than_a_wrong_one(new_coords: bool) -> N
     assert bigger_parts["box"] - good_parts["box"] == pytest.approx(float(expected), rel=1e-4)
 
 
-def _run_stage(model_dir: Path, dataset: Path, out: Path, seed: int) -> dict[str, bytes]:
+def _run_stage(yolov3_tiny_dir: Path, dataset: Path, out: Path, seed: int) -> dict[str, bytes]:
     params = TrainParams(epochs=1, batch_size=8, image_size=96, learning_rate=0.001, seed=seed, device="cpu")
-    train_all(params, CLASSES, model_dir, dataset, out / "train", out / "train.json", out / "train.csv")
+    train_all(params, CLASSES, yolov3_tiny_dir, dataset, out / "train", out / "train.json", out / "train.csv")
     return {name: (out / name).read_bytes() for name in
             ("train.json", "train.csv", "train/model/model.weights", "train/model/model.cfg")}
 
 
-def test_the_same_seed_gives_the_same_metrics_and_weights(model_dir: Path, small_dataset: Path,
+def test_the_same_seed_gives_the_same_metrics_and_weights(yolov3_tiny_dir: Path, small_dataset: Path,
                                                           tmp_path: Path) -> None:
-    first = _run_stage(model_dir, small_dataset, tmp_path / "a", seed=3)
-    again = _run_stage(model_dir, small_dataset, tmp_path / "b", seed=3)
-    other = _run_stage(model_dir, small_dataset, tmp_path / "c", seed=4)
+    first = _run_stage(yolov3_tiny_dir, small_dataset, tmp_path / "a", seed=3)
+    again = _run_stage(yolov3_tiny_dir, small_dataset, tmp_path / "b", seed=3)
+    other = _run_stage(yolov3_tiny_dir, small_dataset, tmp_path / "c", seed=4)
     assert first == again
     assert first["train.csv"] != other["train.csv"] and first["train/model/model.weights"] != other[
         "train/model/model.weights"]
