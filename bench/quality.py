@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from itertools import product
 from pathlib import Path
 
 from framehound import tables
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="filter.incomplete_confidence values")
     parser.add_argument("--min-confidences", type=float, nargs="+", default=None,
                         help="filter.min_confidence values (default: params.yaml's)")
+    parser.add_argument("--groundtruth", type=Path, default=None, help="default: evaluate.groundtruth")
+    parser.add_argument("--max-greys", type=float, nargs="+", default=None,
+                        help="filter.max_grey values (default: params.yaml's)")
     parser.add_argument("--policies", nargs="+", default=["mask", "drop", "keep"],
                         choices=[p for p in INCOMPLETE_POLICIES if p != "review"])
     args = parser.parse_args(argv)
@@ -38,30 +42,30 @@ def main(argv: list[str] | None = None) -> int:
     if params.evaluate.groundtruth is None:
         print("evaluate.groundtruth is null: nothing to measure against", file=sys.stderr)
         return 1
-    truth = read_groundtruth(Path(params.evaluate.groundtruth))
+    truth = read_groundtruth(args.groundtruth or Path(params.evaluate.groundtruth))
     names = read_names((model_dir(Path("."), params) / "model.names").read_text(encoding="utf-8"))
     frames = tables.read_table(paths.screen_frames, tables.FRAMES)
     detections = tables.read_table(paths.detections, tables.DETECTIONS)
     in_truth = frames["frame_id"].isin(truth.sizes)
     print(f"{int(in_truth.sum())} ground-truth frames of {len(frames)} in this run; policy 'review' is 'drop' "
           "until a person decides")
-    print("| policy | min conf | incomplete conf | images | gt images | complete | P@0.5 | R@0.5 | R counting masked "
-          "| P@0.75 | mean IoU | masked objects | grey mean | grey max |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for policy in args.policies:
-        for minimum in args.min_confidences or [params.filter.min_confidence]:
-            for confidence in args.confidences:
-                chosen = replace(params.filter, incomplete=policy, incomplete_confidence=confidence,
-                                 min_confidence=minimum)
-                selection = select(detections, frames, chosen, names)
-                f, _ = score_dataset(truth, frames, selection.frames, selection.labels, selection.unlabelled,
-                                     params.filter.dataset_classes)
-                print(f"| {policy} | {minimum:.2f} | {confidence:.2f} | {len(selection.frames)} | {f['images']} "
-                      f"| {f['complete_images']} ({f['complete_image_rate'] or 0:.2f}) | {f['precision@0.5'] or 0:.3f} "
-                      f"| {f['recall@0.5'] or 0:.3f} | {f['recall@0.5_counting_masked'] or 0:.3f} "
-                      f"| {f['precision@0.75'] or 0:.3f} | {f['mean_iou'] or 0:.3f} "
-                      f"| {f['masked_objects']} ({f['masked_object_share'] or 0:.2f}) | {f['grey_mean'] or 0:.3f} "
-                      f"| {f['grey_max'] or 0:.3f} |", flush=True)
+    print("| policy | min conf | incomplete conf | max grey | images | gt images | complete | P@0.5 | R@0.5 "
+          "| R counting masked | P@0.75 | mean IoU | masked objects | grey mean | grey max |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    grid = product(args.policies, args.min_confidences or [params.filter.min_confidence], args.confidences,
+                   args.max_greys or [params.filter.max_grey])
+    for policy, minimum, confidence, grey in grid:
+        chosen = replace(params.filter, incomplete=policy, incomplete_confidence=confidence,
+                         min_confidence=minimum, max_grey=grey)
+        selection = select(detections, frames, chosen, names)
+        f, _ = score_dataset(truth, frames, selection.frames, selection.labels, selection.unlabelled,
+                             params.filter.dataset_classes)
+        print(f"| {policy} | {minimum:.2f} | {confidence:.2f} | {grey:.2f} | {len(selection.frames)} | {f['images']} "
+              f"| {f['complete_images']} ({f['complete_image_rate'] or 0:.2f}) | {f['precision@0.5'] or 0:.3f} "
+              f"| {f['recall@0.5'] or 0:.3f} | {f['recall@0.5_counting_masked'] or 0:.3f} "
+              f"| {f['precision@0.75'] or 0:.3f} | {f['mean_iou'] or 0:.3f} "
+              f"| {f['masked_objects']} ({f['masked_object_share'] or 0:.2f}) | {f['grey_mean'] or 0:.3f} "
+              f"| {f['grey_max'] or 0:.3f} |", flush=True)
     return 0
 
 

@@ -116,12 +116,9 @@ def test_evaluate_refuses_another_picture_in_its_line_and_metrics_and_scores_the
 
 
 def test_the_report_names_the_ground_truth_images_left_unscored():
-    from framehound.report.page import _groundtruth
+    from framehound.report.page import _other_pictures
 
-    quality = {"groundtruth": "groundtruth/x.json", "images": 0, "groundtruth_images": 2, "complete_images": 0,
-               "complete_image_rate": None, "mean_iou": None, "masked_objects": 0, "classes": {},
-               "groundtruth_images_other_picture": ["alpha_0", "alpha_1000"], "groundtruth_boxes": 0,
-               **{f"{m}@{t}": None for m in ("precision", "recall") for t in (0.5, 0.75)}}
+    quality = {"groundtruth": "groundtruth/x.json", "groundtruth_images_other_picture": ["alpha_0", "alpha_1000"]}
     assert ('data-metric="quality.other_picture">2</strong> ground-truth images not scored: this run\'s frame of '
-            "that id shows another picture") in _groundtruth(quality)
-    assert "not scored" not in _groundtruth(quality | {"groundtruth_images_other_picture": []})
+            "that id shows another picture") in _other_pictures(quality)
+    assert "not scored" not in _other_pictures(quality | {"groundtruth_images_other_picture": []})

@@ -79,6 +79,10 @@ def _figure(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def _groundtruth(quality: dict[str, Any], curve: pd.DataFrame) -> str:
     """The dataset's labels against hand-checked boxes, or how to get that figure."""
     if not quality.get("groundtruth"):
@@ -100,7 +104,7 @@ def _groundtruth(quality: dict[str, Any], curve: pd.DataFrame) -> str:
             f"{quality['masked_objects']} objects masked (recall counting them as unlabelled "
             f"<strong data-metric=\"quality.recall@0.5_counting_masked\">"
             f"{_figure(quality['recall@0.5_counting_masked'])}</strong>); grey covers "
-            f"{_figure(quality['grey_mean'])} of an image on average, {_figure(quality['grey_max'])} at most.</p>"
+            f"{_share(quality['grey_mean'])} of these images on average, {_share(quality['grey_max'])} at most.</p>"
             f"{_other_pictures(quality)}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{_extra(quality)}"
             f"{_sweep(quality, curve)}")
 
@@ -166,11 +170,12 @@ def _extra(quality: dict[str, Any]) -> str:
     sets = [(quality["groundtruth"], quality), *quality.get("extra", {}).items()]
     if len(sets) == 1:
         return ""
-    columns = ("images", "precision@0.5", "recall@0.5", "recall@0.5_counting_masked", "precision@0.75",
-               "mean_iou", "complete_image_rate", "masked_object_share")
+    columns = {"images": "images", "precision@0.5": "P@0.5", "recall@0.5": "R@0.5",
+               "recall@0.5_counting_masked": "R, masked as missed", "precision@0.75": "P@0.75", "mean_iou": "mean IoU",
+               "complete_image_rate": "complete", "masked_object_share": "objects masked"}
     rows = "".join(f"<tr><td><code>{escape(path)}</code></td>" + "".join(
         f"<td>{f[c] if c == 'images' else _figure(f[c])}</td>" for c in columns) + "</tr>" for path, f in sets)
-    head = "".join(f"<th>{escape(c)}</th>" for c in ("ground truth", *columns))
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("ground truth", *columns.values()))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
