@@ -56,6 +56,7 @@ class Frame:
     dimmed: list[Box]
     unlabelled: list[Box]     # objects a decision leaves masked unless boxed or dismissed
     reasons: list[str]        # why each of ``unlabelled`` is one (completeness's reason)
+    faint: int = 0            # boxes of the requested classes too weak to show (detect keeps them down to 0.05)
 
     def jpeg(self) -> bytes:
         """The frame's JPEG bytes; DamagedFrame when its shard is gone or damaged."""
@@ -109,6 +110,7 @@ class ReviewProject:
         # them again against the person's boxes): shown as the mask the dataset will get.
         missing = unlabelled(selection.removed, proposed_rows, frames, params.filter.min_confidence,
                              params.filter.incomplete_confidence, labelled=set(frames["frame_id"]))
+        missing = missing.astype({column: "float64" for column in BOX_KEY[2:]})  # none found: object columns
         requested = detections[detections["class_name"].isin(self.classes)
                                & (detections["confidence"] >= self.min_confidence / 2)]
         shown = pd.concat([proposed_rows[BOX_KEY], missing[BOX_KEY]]).drop_duplicates(BOX_KEY)
@@ -116,6 +118,10 @@ class ReviewProject:
         proposed = boxes_by_frame(proposed_rows)
         dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
         objects = boxes_by_frame(missing)
+        weak = detections[detections["class_name"].isin(self.classes)
+                          & (detections["confidence"] < self.min_confidence / 2)]
+        weak = weak.merge(missing[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
+        faint = weak[weak["_merge"] == "left_only"]["frame_id"].value_counts().to_dict()
         reasons = missing.groupby("frame_id")["reason"].agg(list).to_dict()
         # Frames filter holds out until a person decides (filter.incomplete: review): queued first.
         self.held: set[str] = set(selection.unlabelled.loc[selection.unlabelled["outcome"] == "held", "frame_id"])
@@ -123,7 +129,8 @@ class ReviewProject:
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
                               int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),
-                              dimmed.get(r.frame_id, []), objects.get(r.frame_id, []), reasons.get(r.frame_id, []))
+                              dimmed.get(r.frame_id, []), objects.get(r.frame_id, []), reasons.get(r.frame_id, []),
+                              int(faint.get(r.frame_id, 0)))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
         self._frames_table = frames
         self._read_log()
@@ -154,10 +161,11 @@ class ReviewProject:
         return sorted(set(self.classes) - asked(decision, self.classes))
 
     def needs_confirmation(self, frame_id: str, boxes: list[Box], dismissals: list[Box]) -> bool:
-        """Would accepting ``boxes`` make a background image of a frame where the detector saw something?"""
+        """Would accepting ``boxes`` make a background image of a frame where the detector saw something
+        that nobody boxed or dismissed? (Deleting a proposed box is a person's explicit word.)"""
         frame = self.frames[frame_id]
-        seen = [b for b in frame.proposed + frame.unlabelled + frame.dimmed if not dismissed(b, dismissals)]
-        return not boxes and bool(seen)
+        seen = [b for b in frame.unlabelled + frame.dimmed if not dismissed(b, dismissals)]
+        return not boxes and bool(seen or frame.faint)
 
     def write_images(self, frame_ids: list[str], folder: Path) -> None:
         """``<frame_id>.jpg`` files of ``frame_ids`` in ``folder`` (replaced whole): the images another tool opens.

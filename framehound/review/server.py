@@ -62,7 +62,7 @@ def _frame_json(project: ReviewProject, frame: Frame) -> dict[str, Any]:
         "width": frame.width, "height": frame.height, "image": f"/image/{quote(frame.frame_id, safe='')}",
         "proposed": [b.as_dict() for b in frame.proposed], "dimmed": [b.as_dict() for b in frame.dimmed],
         "unlabelled": [b.as_dict() | {"reason": r} for b, r in zip(frame.unlabelled, frame.reasons, strict=True)],
-        "held": frame.frame_id in project.held and decision is None,
+        "faint": frame.faint, "held": frame.frame_id in project.held and decision is None,
         "in_dataset": frame.frame_id in project.in_dataset if decision is None else decision.verdict != "rejected",
         "changed_picture": frame.frame_id in project.changed,
         "decision": None if decision is None else _decision_json(project, frame.frame_id),
@@ -244,7 +244,7 @@ def create_app(project: ReviewProject, reviewer: str, listen: str = "127.0.0.1")
         config = {"classes": project.classes, "min_confidence": project.min_confidence, "statuses": STATUSES,
                   "videos": sorted({f.video_id for f in project.frames.values()}), "reviewer": reviewer,
                   "shortcuts": SHORTCUTS, "unreadable_lines": project.unreadable_lines,
-                  "missing_frames": project.missing_frames, "policy": project.policy}
+                  "missing_frames": project.missing_frames, "policy": project.policy, "per_page": PER_PAGE}
         return render_template_string(page, token=token, config=config)
 
     @app.get("/favicon.ico")

@@ -9,7 +9,7 @@ const HIT_PX = 7;         // how close to an edge (screen pixels) a press grabs 
 const MIN_BOX_PX = 4;     // a smaller drag is a click, not a new box
 const SAVE_DELAY_MS = 400; // keyboard nudges are saved once they pause
 
-const PER_PAGE = 8;
+const PER_PAGE = config.per_page;
 const MASK = config.policy !== "keep";  // a decision leaves unboxed, undismissed objects masked
 const KINDS = ["proposed", "dimmed", "unlabelled"];
 
@@ -115,24 +115,32 @@ function setUnsaved(step) {
 function save(frame, background = false) {  // accept the frame with the boxes it shows now
   clearTimeout(frame.timer);
   frame.timer = null;
+  if (!frame.boxes.length && seen(frame) && !background) {  // an edit left no box: `a` decides, not a timer
+    frame.asked = true;
+    return Promise.resolve(notify(`${frame.data.frame_id}: no box left, but the detector saw ${seen(frame)} ` +
+      "object(s): press a to save it as a background image (not saved yet)", true));
+  }
   // the server takes each box's confidence from the proposal
   return post(frame, () => ({ boxes: frame.boxes, dismissed: frame.dismissed, background }));
 }
 
 function seen(frame) {  // what the detector saw that the person neither boxed nor dismissed
-  return frame.dimmed.length + frame.unlabelled.length;
+  return frame.dimmed.length + frame.unlabelled.length + frame.data.faint;
 }
 
-function accept(frame) {  // `a`: no silent background image where the detector saw something
-  if (!frame.boxes.length && seen(frame) && !frame.confirm) {
+// `a`: no silent background image where the detector saw something. An edit that left no box already
+// asked (save() says so); a frame that never had one asks now, and a second `a` confirms.
+function accept(frame) {
+  const empty = !frame.boxes.length && seen(frame) > 0;
+  if (empty && !frame.confirm && !frame.asked) {
     frame.confirm = true;
     notify(`${frame.data.frame_id}: no box, but the detector saw ${seen(frame)} object(s): press a again to save ` +
            "it as a background image, or dismiss each (d)", true);
     return Promise.resolve(false);
   }
-  const background = frame.confirm;
   frame.confirm = false;
-  return save(frame, background).then(() => true);
+  frame.asked = false;
+  return save(frame, empty).then(() => true);
 }
 
 function saveSoon(frame) {
