@@ -265,3 +265,22 @@ def test_concurrent_saves_land_as_whole_lines(served):
     log = read_log(project.decisions_path)
     assert statuses == [200] * 80 and log.unreadable == []
     assert sorted(len(d.boxes) for d in log.decisions) == list(range(100, 180))
+
+
+def test_the_server_follows_the_pipeline_outputs_and_refuses_what_it_cannot_serve(served):
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    [alpha] = [f for f in json.loads(request(url, "GET", "/api/frames")[1])["frames"] if f["frame_id"] == "alpha_0"]
+    assert request(url, "GET", alpha["image"])[0] == 200
+    (project.root / "data/frames/alpha.zip").unlink()  # a rerun under way: the shard is being rewritten
+    body = {"frame_id": "alpha_0", "sha256": alpha["sha256"], "base": None, "boxes": alpha["proposed"]}
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "its image cannot be served" in json.loads(answer)["error"]
+    frames_table = project.root / "data/screen/frames.parquet"
+    frames = tables.read_table(frames_table, tables.FRAMES)
+    frames.loc[frames["frame_id"] == "alpha_0", "sha256"] = "0" * 64  # the rerun gave alpha_0 another picture
+    tables.write_table(frames, frames_table, tables.FRAMES)
+    assert request(url, "GET", alpha["image"])[0] == 409  # the page's old picture is not served as the new one
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "shows another picture since this page loaded it" in json.loads(answer)["error"]
+    assert read_log(project.decisions_path).decisions == []

@@ -59,7 +59,8 @@ def _frame_json(project: ReviewProject, frame: Frame) -> dict[str, Any]:
     decision = project.decisions.get(frame.frame_id)
     return {
         "frame_id": frame.frame_id, "video_id": frame.video_id, "t_ms": frame.t_ms, "sha256": frame.sha256,
-        "width": frame.width, "height": frame.height, "image": f"/image/{quote(frame.frame_id, safe='')}",
+        "width": frame.width, "height": frame.height,
+        "image": f"/image/{quote(frame.frame_id, safe='')}?sha256={frame.sha256}",
         "proposed": [b.as_dict() for b in frame.proposed], "dimmed": [b.as_dict() for b in frame.dimmed],
         "unlabelled": [b.as_dict() | {"reason": r} for b, r in zip(frame.unlabelled, frame.reasons, strict=True)],
         "faint": frame.faint, "held": frame.frame_id in project.held and decision is None,
@@ -285,6 +286,9 @@ def create_app(project: ReviewProject, reviewer: str, listen: str = "127.0.0.1")
         frame = project.frames.get(frame_id)
         if frame is None or not frame.shard.resolve().is_relative_to(data_dir):
             abort(404)
+        if request.args.get("sha256", frame.sha256) != frame.sha256:  # the page shows a picture since replaced
+            return Response(f"{frame_id} shows another picture now (the pipeline outputs changed): reload the page",
+                            status=409, mimetype="text/plain")
         try:
             return Response(frame.jpeg(), mimetype="image/jpeg")
         except DamagedFrame as exc:  # never a damaged frame to review: the message says how to heal it
