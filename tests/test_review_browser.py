@@ -245,3 +245,17 @@ def test_failure_8_frames_held_for_review_are_badged_counted_and_a_view_of_their
         expect(page.locator("#progress")).to_contain_text("held 1")
         page.select_option("#view-status", "held")
         expect(page.locator("article.frame")).to_have_count(1)
+
+
+def test_the_fast_path_a_click_promotes_and_a_single_frame_zooms(page, root):
+    alpha = card(page, "alpha_1000")
+    drag_on_image(page, "alpha_1000", (200, 140), (200, 140))  # a click on the masked car: it becomes a box
+    expect(alpha.locator("g.box.proposed")).to_have_count(2)
+    expect(alpha.locator("g.mask rect")).to_have_count(0)
+    page.wait_for_selector('body[data-unsaved="0"]')
+    assert [b.class_name for b in read_log(root / "reviews/decisions.jsonl").decisions[-1].boxes] == ["person", "car"]
+    width = alpha.locator(".stage").bounding_box()["width"]
+    page.keyboard.press("z")  # the focused frame alone...
+    expect(page.locator("article.frame:visible")).to_have_count(1)
+    page.keyboard.press("+")  # ...zoomed in
+    assert alpha.locator(".stage").bounding_box()["width"] > 1.4 * width
