@@ -284,3 +284,15 @@ def test_the_server_follows_the_pipeline_outputs_and_refuses_what_it_cannot_serv
     status, answer = request(url, "POST", "/api/decisions", body, token)
     assert status == 409 and "shows another picture since this page loaded it" in json.loads(answer)["error"]
     assert read_log(project.decisions_path).decisions == []
+
+
+def test_the_log_is_read_again_when_it_changes_under_the_server(served):
+    """A `git checkout reviews/decisions.jsonl` (or a teammate's log pulled) under a running server."""
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    reject = {"frame_id": "alpha_0", "verdict": "rejected"}
+    assert request(url, "POST", "/api/decisions", reject, token)[0] == 200
+    project.decisions_path.write_text("")  # the checkout: the rejection is gone
+    status, body = request(url, "POST", "/api/decisions", reject, token)
+    assert status == 200 and json.loads(body)["decision"]["verdict"] == "rejected"
+    assert [d.verdict for d in read_log(project.decisions_path).decisions] == ["rejected"]  # written again
