@@ -247,14 +247,23 @@ def test_failure_8_frames_held_for_review_are_badged_counted_and_a_view_of_their
         expect(page.locator("article.frame")).to_have_count(1)
 
 
-def test_the_fast_path_a_click_promotes_and_a_single_frame_zooms(page, root):
+def test_the_fast_path_bulk_accept_click_to_promote_copy_the_previous_frame_and_zoom(page, root):
+    page.keyboard.press("Shift+A")  # every sure, complete frame of the page: all but alpha_1000 (masked car) and
+    expect(page.locator("#progress")).to_contain_text("reviewed 4 / 6")  # alpha_3000 (no box)
     alpha = card(page, "alpha_1000")
     drag_on_image(page, "alpha_1000", (200, 140), (200, 140))  # a click on the masked car: it becomes a box
     expect(alpha.locator("g.box.proposed")).to_have_count(2)
     expect(alpha.locator("g.mask rect")).to_have_count(0)
+    card(page, "alpha_3000").locator("header").click()
+    page.keyboard.press("c")  # alpha_2000's person, one second earlier
+    expect(card(page, "alpha_3000").locator("g.box.proposed")).to_have_count(1)
     page.wait_for_selector('body[data-unsaved="0"]')
-    assert [b.class_name for b in read_log(root / "reviews/decisions.jsonl").decisions[-1].boxes] == ["person", "car"]
+    log = read_log(root / "reviews/decisions.jsonl")
+    decided = {d.frame_id: [b.class_name for b in d.boxes] for d in log.decisions}
+    assert decided == {"alpha_0": ["person", "car"], "alpha_2000": ["person"], "beta_0": ["car"],
+                       "beta_1000": ["person"], "alpha_1000": ["person", "car"], "alpha_3000": ["person"]}
     width = alpha.locator(".stage").bounding_box()["width"]
+    card(page, "alpha_1000").locator("header").click()
     page.keyboard.press("z")  # the focused frame alone...
     expect(page.locator("article.frame:visible")).to_have_count(1)
     page.keyboard.press("+")  # ...zoomed in

@@ -141,6 +141,7 @@ def test_frames_whose_decision_changes_the_dataset_most_come_first_then_the_most
     assert ordered(project) == ["alpha_1000", "beta_0", "alpha_0", "beta_1000", "alpha_2000", "alpha_3000"]
     assert ordered(project, class_name="car") == ["alpha_1000", "beta_0", "alpha_0"]
     assert ordered(project, video="beta") == ["beta_0", "beta_1000"]
+    assert ordered(project, "masked") == ["alpha_1000"]  # the view of frames the dataset would grey
     assert page_of(project, ordered(project), 0, 3) == ["alpha_1000", "alpha_0", "beta_0"]
     assert page_of(project, ordered(project), 0, 4) == ["alpha_1000", "alpha_0", "beta_0", "beta_1000"]
     project.record([project.decide("alpha_1000", None, "ann")])

@@ -133,6 +133,10 @@ class ReviewProject:
                               int(faint.get(r.frame_id, 0)))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
         self._frames_table = frames
+        order = frames.sort_values(["video_id", "t_ms", "frame_id"])
+        self.previous: dict[str, str] = {  # the sampled frame before each one in its video
+            later: earlier for (_, group) in order.groupby("video_id", sort=False)
+            for earlier, later in zip(group["frame_id"], group["frame_id"].iloc[1:], strict=False)}
         self._read_log()
 
     def _read_log(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from framehound.decisions.outcomes import Tally
 from framehound.review.project import Frame, ReviewProject
 
-STATUSES = ("all", "unreviewed", "held", "changed", "accepted", "edited", "rejected")
+STATUSES = ("all", "unreviewed", "held", "masked", "changed", "accepted", "edited", "rejected")
 IMPACT_STEP = 0.05  # impacts are compared in steps of 5% of the picture, then by margin
 
 
@@ -41,8 +41,9 @@ def _status(project: ReviewProject, frame_id: str) -> set[str]:
     decision = project.decisions.get(frame_id)
     if decision is not None:
         return {"all", decision.verdict}
+    frame = project.frames[frame_id]
     return {"all", "unreviewed"} | ({"held"} if frame_id in project.held else set()) | (
-        {"changed"} if frame_id in project.changed else set())
+        {"changed"} if frame_id in project.changed else set()) | ({"masked"} if frame.unlabelled else set())
 
 
 def ordered(project: ReviewProject, status: str = "all", class_name: str = "", video: str = "") -> list[str]:

@@ -50,7 +50,10 @@ SHORTCUTS = [("a", "accept the frame with its boxes (unlabelled objects stay mas
              ("1 … 9", "set the selected box's class"),
              ("p", "promote the selected dimmed box or unlabelled object"),
              ("d", "dismiss the selected unlabelled object or dimmed box: not an object (no mask)"),
-             ("n", "new box in the middle of the frame"), ("Shift+arrows", "move the selected box"),
+             ("n", "new box in the middle of the frame"),
+             ("c", "copy the boxes of the previous frame of the video"),
+             ("Shift+A", "accept every frame of the page that is complete and sure (no masked or dimmed box, "
+              "every box above Promote ≥)"), ("Shift+arrows", "move the selected box"),
              ("Ctrl+arrows", "move the selected box's right / bottom edge"), ("Esc", "deselect the box"),
              ("mouse", "drag on the image: draw a box; drag a box: move it; drag an edge: resize")]
 
@@ -67,7 +70,19 @@ def _frame_json(project: ReviewProject, frame: Frame) -> dict[str, Any]:
         "in_dataset": frame.frame_id in project.in_dataset if decision is None else decision.verdict != "rejected",
         "changed_picture": frame.frame_id in project.changed,
         "decision": None if decision is None else _decision_json(project, frame.frame_id),
+        "previous": _previous_boxes(project, frame),
     }
+
+
+def _previous_boxes(project: ReviewProject, frame: Frame) -> list[dict[str, Any]]:
+    """The boxes the frame before this one in its video has now (a person's where decided), in this frame's
+    pixels: what `c` copies (people's boxes on a slow scene carry over)."""
+    before = project.previous.get(frame.frame_id)
+    if before is None:
+        return []
+    source = project.frames[before]
+    sx, sy = frame.width / source.width, frame.height / source.height
+    return [b.scaled(sx, sy).as_dict() | {"confidence": None} for b in project.current_boxes(before)]
 
 
 def _decision_json(project: ReviewProject, frame_id: str) -> dict[str, Any]:

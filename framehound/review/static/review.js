@@ -384,6 +384,30 @@ function promoteAbove() {  // Shift+P: every dimmed box and unlabelled object at
   edited(frame);
 }
 
+function copyPrevious() {  // `c`: the previous frame's boxes (a slow scene), added where no box of the class is
+  const frame = current();
+  const fresh = copy(frame.data.previous).filter((p) => !frame.boxes.some((b) => b.class_name === p.class_name &&
+                                                                             iou(b, p) >= 0.5));
+  if (!fresh.length) return notify("nothing to copy from the previous frame of this video");
+  for (const box of fresh) {  // a copied box replaces the masked or dimmed box it lands on
+    for (const kind of ["dimmed", "unlabelled"]) {
+      const list = listOf(frame, kind);
+      for (let i = list.length - 1; i >= 0; i--) if (iou(list[i], box) >= 0.5) list.splice(i, 1);
+    }
+    frame.boxes.push(box);
+  }
+  state.selected = null;
+  edited(frame);
+}
+
+function acceptSure() {  // Shift+A: accept the frames of the page a person only has to glance at
+  const bar = Number($("#promote-bar").value);
+  const sure = state.frames.filter((f) => !f.verdict && f.boxes.length && !seen(f) &&
+                                          f.boxes.every((b) => b.confidence != null && b.confidence >= bar));
+  sure.forEach((f) => save(f));
+  notify(`accepted ${sure.length} complete, sure frame(s) of this page`);
+}
+
 function dismissSelected() {  // "not an object": no box, no mask; the detector's box is remembered as dismissed
   const frame = current();
   const sel = candidate(frame);
@@ -598,6 +622,10 @@ document.addEventListener("keydown", (ev) => {
     promoteSelected();
   } else if (ev.key === "P") {
     promoteAbove();
+  } else if (ev.key === "A") {
+    acceptSure();
+  } else if (ev.key === "c") {
+    copyPrevious();
   } else if (ev.key === "d") {
     dismissSelected();
   } else if (ev.key === "z") {
@@ -634,6 +662,7 @@ function setZoom(zoom) {  // single-frame view: the focused frame alone, its pic
 function setUp() {
   const status = $("#view-status");
   const labels = { all: "all frames", unreviewed: "not yet reviewed", held: "held for review",
+                   masked: "not reviewed, with masked objects",
                    changed: "picture changed", accepted: "accepted", edited: "edited", rejected: "rejected" };
   for (const s of config.statuses) status.append(el("option", { value: s }, labels[s] || s));
   for (const c of config.classes) $("#view-class").append(el("option", { value: c }, c));
