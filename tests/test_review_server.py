@@ -283,6 +283,9 @@ def test_the_server_follows_the_pipeline_outputs_and_refuses_what_it_cannot_serv
     assert request(url, "GET", alpha["image"])[0] == 409  # the page's old picture is not served as the new one
     status, answer = request(url, "POST", "/api/decisions", body, token)
     assert status == 409 and "shows another picture since this page loaded it" in json.loads(answer)["error"]
+    (project.root / "data/detect/detections.parquet").unlink()  # dvc repro removes outputs before a stage runs
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "the pipeline outputs cannot be read now" in json.loads(answer)["error"]
     assert read_log(project.decisions_path).decisions == []
 
 

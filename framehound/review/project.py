@@ -87,6 +87,7 @@ class ReviewProject:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.decisions_path = root / DECISIONS_PATH
+        self.unavailable = ""
         self._load()
 
     def _inputs(self) -> list[Path]:
@@ -148,9 +149,18 @@ class ReviewProject:
         self.missing_frames: int = found.counts["decisions_for_missing_frames"]
 
     def refresh(self) -> str:
-        """Re-read what changed on disk since the last look: 'outputs', 'log' or '' (nothing)."""
+        """Re-read what changed on disk since the last look: 'outputs', 'log' or '' (nothing).
+
+        While the outputs cannot be read (``dvc repro`` removes a stage's
+        outputs before it runs it), ``unavailable`` says why and the server
+        takes no decision.
+        """
         if _stamp(self._inputs()) != self.outputs_stamp:
-            self._load()
+            try:
+                self._load()
+                self.unavailable = ""
+            except (FramehoundError, OSError, ValueError) as exc:
+                self.unavailable = str(exc)
             return "outputs"
         if _stamp([self.decisions_path]) != self.log_stamp:
             self._read_log()

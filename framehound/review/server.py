@@ -164,6 +164,9 @@ def check_current(project: ReviewProject, req: Request) -> None:
     """Conflict when the save was made on another picture or another decision than the frame has now,
     or the frame's image cannot be served; ValueError when a background image is not confirmed."""
     frame = project.frames[req.frame_id]
+    if project.unavailable:
+        raise Conflict(f"the pipeline outputs cannot be read now ({project.unavailable}); not saved: wait for "
+                       "dvc repro to finish, then reload the page")
     if req.sha256 is not None and req.sha256 != frame.sha256:
         raise Conflict(f"{req.frame_id} shows another picture since this page loaded it (the pipeline outputs "
                        "changed); not saved: reload the page")
