@@ -98,21 +98,33 @@ def test_decisions_for_vanished_frames_are_kept_and_one_made_on_another_picture_
     assert "beta_0" in ReviewProject(root).changed  # the page lists it for a new decision
 
 
+def filter_line(root: Path) -> str:
+    """The filter stage's one-line summary in ``root``."""
+    params = load(root / "params.yaml")
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        return filter_all(params.filter, Path("models") / params.model.name, Path("data/screen/frames.parquet"),
+                          Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
+                          Path("reviews/decisions.jsonl"))
+    finally:
+        os.chdir(cwd)
+
+
+def test_the_filter_line_says_what_to_do_with_held_images(tmp_path):
+    line = filter_line(build_project(tmp_path, incomplete="review"))
+    assert "incomplete images: 1 held; " in line
+    assert line.endswith("; 1 image(s) held out until a person decides: run `framehound review` (held frames come "
+                         "first) or set filter.incomplete: mask")
+
+
 def test_the_filter_line_names_decisions_made_on_another_picture(reviewed):
     root = reviewed.root
     frames_table = root / "data/screen/frames.parquet"
     frames = tables.read_table(frames_table, tables.FRAMES)
     frames.loc[frames["frame_id"] == "alpha_0", "sha256"] = "0" * 64  # what extract records for another picture
     tables.write_table(frames, frames_table, tables.FRAMES)
-    params = load(root / "params.yaml")
-    cwd = Path.cwd()
-    os.chdir(root)
-    try:
-        line = filter_all(params.filter, Path("models") / params.model.name, Path("data/screen/frames.parquet"),
-                          Path("data/detect/detections.parquet"), Path("data/filter"), Path("metrics/filter.json"),
-                          Path("reviews/decisions.jsonl"))
-    finally:
-        os.chdir(cwd)
+    line = filter_line(root)
     assert line.endswith("; 1 decision(s) not applied: made on another picture of the frame (alpha_0; decide again "
                          "in framehound review)")
 

@@ -39,7 +39,7 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
     counts = ", ".join(f"{name} {count}" for name, count in per_class.items())
     outcomes = ", ".join(f"{n} {o}" for o, n in incomplete["images"].items() if n) or "none"
     held = incomplete["images"]["held"]
-    todo = (f"; {held} images held out until a person decides: run `framehound review` (held frames come first) "
+    todo = (f"; {held} image(s) held out until a person decides: run `framehound review` (held frames come first) "
             "or set filter.incomplete: mask" if held else "")
     return (f"kept {len(selection.frames)} of {len(frames)} frames ({selection.negatives} negatives), "
             f"{len(selection.labels)} boxes ({counts}); incomplete images: {outcomes}; "
