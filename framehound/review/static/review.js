@@ -198,6 +198,8 @@ function buildCard(frame, index) {
     el("span", { class: "notes" }), el("span", { class: "badge" }));
   const stage = el("div", { class: "stage" });
   const img = el("img", { src: d.image, alt: d.frame_id, width: d.width, height: d.height, draggable: "false" });
+  img.addEventListener("error", () => notify(`${d.frame_id}: its picture cannot be shown (the pipeline outputs ` +
+                                             "changed, or a rerun is under way): reload the page", true));
   const svg = el("svg:svg", { viewBox: `0 0 ${d.width} ${d.height}`, preserveAspectRatio: "none" });
   svg.addEventListener("mousedown", (ev) => startDrag(ev, index));
   svg.addEventListener("mousemove", (ev) => { state.hover = { frame, point: toImage(frame, ev) }; });
