@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("groundtruth", help="COCO JSON whose image file names are <frame_id>.jpg")
     evaluate.add_argument("--root", default=".", help="the project (default: here)")
     evaluate.add_argument("--json", action="store_true", help="print every figure as JSON")
+    evaluate.add_argument("--sweep", action="store_true",
+                          help="instead: the detections' precision and recall at every threshold, per class, and the "
+                               "threshold that reaches --target-precision (choose filter.min_confidence by it)")
+    evaluate.add_argument("--target-precision", type=float, default=None,
+                          help="for --sweep (default: evaluate.target_precision)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -42,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "review":
             review_cli.run(args)
         elif args.command == "evaluate":
-            _evaluate(Path(args.root), Path(args.groundtruth), args.json)
+            if args.sweep:
+                _sweep(Path(args.root), Path(args.groundtruth), args.target_precision, args.json)
+            else:
+                _evaluate(Path(args.root), Path(args.groundtruth), args.json)
         elif args.command == "promote":
             print(promote_module.promote(Path(args.root), args.name, args.force))
     except FramehoundError as exc:
@@ -65,6 +73,39 @@ def _evaluate(root: Path, groundtruth: Path, as_json: bool) -> None:
     print(f"{'class':12}" + "".join(f"{c:>18}" for c in columns))
     for name, row in [*figures["classes"].items(), ("all", figures)]:
         print(f"{name:12}" + "".join(f"{'n/a' if row[c] is None else row[c]:>18}" for c in columns))
+
+
+def _sweep(root: Path, groundtruth: Path, target: float | None, as_json: bool) -> None:
+    """Print the labeler's precision and recall per threshold and class, and the operating points."""
+    from framehound.evaluate.run import sweep_project  # imports pandas: only when evaluating
+    from framehound.evaluate.sweep import ALL, best_f1, operating_point
+
+    params = params_module.load(root / "params.yaml")
+    target = params.evaluate.target_precision if target is None else target
+    curve = sweep_project(root, groundtruth, params.filter.dataset_classes)
+    if as_json:
+        print(curve.to_json(orient="records", indent=2))
+        return
+    every = curve[curve["class_name"] == ALL]
+    print(f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>6} {'P@0.75':>7} {'mean IoU':>8}   (all classes)")
+    for row in every.itertuples(index=False):
+        if round(row.threshold * 100) % 5 == 0:
+            print(f"{row.threshold:9.2f} {_show(row.precision):>9} {_show(row.recall):>7} {_show(row.f1):>6} "
+                  f"{_show(row[8]):>7} {_show(row.mean_iou):>8}")
+    for name in [ALL, *params.filter.dataset_classes]:
+        rows = curve[curve["class_name"] == name]
+        if rows.empty or not rows["groundtruth_boxes"].iloc[0]:
+            continue
+        point, best = operating_point(curve, target, name), best_f1(curve, name)
+        recall = rows.loc[rows["threshold"] == point, "recall"]
+        reach = (f"precision {target} from {point:.2f} (recall {recall.iloc[0]})"
+                 if point is not None else f"precision {target} never reached")
+        print(f"{name}: {reach}; best F1 {best['f1']} at {best['threshold']:.2f}; "
+              f"filter.min_confidence is {params.filter.min_confidence}")
+
+
+def _show(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class paths:
     metrics_filter = "metrics/filter.json"
     metrics_quality = "metrics/quality.json"
     scored_images = "data/evaluate/images.csv"
+    threshold_sweep = "data/evaluate/sweep.csv"
     groundtruth = "groundtruth"
     metrics_dataset = "metrics/dataset.json"
     metrics_train = "metrics/train.json"

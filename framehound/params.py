@@ -75,6 +75,15 @@ def _multiple_of_32(value: Any) -> str | None:
     return None
 
 
+def _extra_sizes(value: Any) -> str | None:
+    for size in value:
+        if not isinstance(size, int) or isinstance(size, bool) or _multiple_of_32(size):
+            return f"each size must be a multiple of 32 between 64 and 2048, got {size!r}"
+    if len(set(value)) != len(value):
+        return f"sizes must be different, got {value!r}"
+    return None
+
+
 def _sha256(value: Any) -> str | None:
     return None if re.fullmatch(r"[0-9a-f]{64}", value) else f"must be 64 lowercase hex digits, got {value!r}"
 
@@ -222,8 +231,21 @@ class DetectParams:
     checkpoint_seconds: float = setting(NUM, _in_range(0, 86400), doc="commit new detections this often; 0: each batch")
     precision: str = setting(STR, _one_of("auto", "fp32", "bf16"), default="fp32",
                              doc="openvino on CPU; auto: bf16 where the CPU has AVX-512 BF16 or AMX, else fp32")
+    extra_sizes: list[int] = setting(LIST, _extra_sizes, default=(),
+                                     doc="more passes at these input sizes, fused with input_size's")
+    flip: bool = setting(BOOL, default=False, doc="each size also on the mirrored frame")
+    letterbox: bool = setting(BOOL, default=False, doc="keep the frame's aspect in the network input")
+    fusion_iou: float = setting(NUM, _in_range(0, 1, lo_open=True), default=0.55,
+                                doc="boxes of one class from different passes overlapping more are one object")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Every input size the labeler runs, input_size first."""
+        return (self.input_size, *self.extra_sizes)
 
     def __post_init__(self) -> None:
+        if self.input_size in self.extra_sizes:
+            raise FramehoundError(f"detect.extra_sizes: {self.input_size} is detect.input_size already (list it once)")
         if self.precision == "bf16" and self.backend in ("opencv", "opencv-cuda", "torch"):
             raise FramehoundError(f"detect.precision: bf16 runs on the openvino backend only, not {self.backend} "
                                   "(use backend auto or openvino, or precision fp32)")
@@ -282,12 +304,24 @@ def _groundtruth(value: Any) -> str | None:
     return None
 
 
+def _groundtruths(value: Any) -> str | None:
+    for path in value:
+        problem = _groundtruth(path) if isinstance(path, str) else f"must be a path, got {path!r}"
+        if problem:
+            return problem
+    return None if len(set(value)) == len(value) else f"lists a file twice: {value!r}"
+
+
 @dataclass(frozen=True)
 class EvaluateParams:
     """Label quality against hand-checked boxes (the evaluate stage)."""
 
     groundtruth: str | None = setting(STR, _groundtruth, nullable=True,
                                       doc="COCO JSON under groundtruth/, images named <frame_id>.jpg; null: none")
+    extra_groundtruth: list[str] = setting(LIST, _groundtruths, default=(),
+                                           doc="more ground-truth files, scored the same, side by side")
+    target_precision: float = setting(NUM, _in_range(0, 1, lo_open=True), default=0.95,
+                                      doc="the precision the threshold sweep names an operating point for")
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,23 @@ SCORED_IMAGES = Table({
     "complete": "1 when every object has a label, else 0",
 }, key=("frame_id",))
 
-NUMERIC = {"groundtruth_boxes", "labels", "matched", "missed", "masked", "complete",
+# data/evaluate/sweep.csv — the labeler's precision and recall on the ground truth at every threshold
+# (framehound.evaluate.sweep): detect's boxes of the dataset's classes at or above it, before filter's rules.
+SWEEP = Table({
+    "class_name": "a dataset class, or 'all'",
+    "threshold": "confidence a box needs to count (0.05 to 0.95)",
+    "labels": "boxes at or above it on the ground-truth images, less those on ignored regions",
+    "matched": "of those, on an object at IoU >= 0.5",
+    "groundtruth_boxes": "objects a box is required for",
+    "precision": "matched / labels at IoU 0.5",
+    "recall": "matched / groundtruth_boxes at IoU 0.5",
+    "f1": "harmonic mean of precision and recall",
+    "precision@0.75": "precision at IoU 0.75",
+    "mean_iou": "mean IoU of the matches ('all' rows only)",
+}, key=("class_name", "threshold"))
+
+NUMERIC = {"threshold", "precision", "recall", "f1", "precision@0.75", "mean_iou",
+           "groundtruth_boxes", "labels", "matched", "missed", "masked", "complete",
            "duration", "width", "height", "fps", "t_ms", "offset", "size", "class_id", "class_index", "confidence",
            "x_min", "y_min", "x_max", "y_max"}
 

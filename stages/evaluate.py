@@ -9,8 +9,9 @@ from framehound.stage import run_stage
 
 
 def main(params: Params) -> str:
-    return evaluate_all(params.evaluate.groundtruth, params.filter.dataset_classes, Path(paths.screen_frames),
-                        Path(paths.filter), Path(paths.metrics_quality), Path(paths.scored_images))
+    return evaluate_all(params.evaluate, params.filter.dataset_classes, params.filter.min_confidence,
+                        Path(paths.screen_frames), Path(paths.filter), Path(paths.detections),
+                        Path(paths.metrics_quality), Path(paths.scored_images), Path(paths.threshold_sweep))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ import pytest
 
 from framehound import sealed, tables
 from framehound.atomic import write_json
+from framehound.detect.inference import detect_frames
+from framehound.detect.labeler import Labeler
 from framehound.detect.opencv_dnn import OpenCVDetector
-from framehound.detect.run import detect_all, detect_frames
+from framehound.detect.run import detect_all
 from framehound.executor import Inline
 from framehound.extract.run import extract_all
 from framehound.fetch.run import fetch_videos
@@ -84,7 +86,7 @@ def _screen_shipping_bytes(root: Path, frames: pd.DataFrame) -> None:
 
 
 def _detect(root: Path, frames: pd.DataFrame, model_dir: Path) -> None:
-    detect_frames(frames, OpenCVDetector(model_dir, input_size=416), ["person"], 0.05, 0.45)
+    detect_frames(frames, Labeler.single(OpenCVDetector(model_dir, input_size=416), 0.05, 0.45), ["person"])
 
 
 @pytest.mark.parametrize("reader", [_split, _screen, _screen_shipping_bytes, _detect])

@@ -18,9 +18,11 @@ import pytest
 from framehound import tables
 from framehound.darknet.cfg import parse_cfg, read_names, with_detection_threshold
 from framehound.detect.backends import build_detector, choose_backend
+from framehound.detect.inference import detect_frames
+from framehound.detect.labeler import Labeler
 from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
-from framehound.detect.run import detect_all, detect_frames
+from framehound.detect.run import detect_all
 from framehound.errors import FramehoundError
 from framehound.extract.frames import extract_frames
 from framehound.hashing import sha256_file
@@ -50,7 +52,7 @@ def bikes_frames(tmp_path_factory, bikes) -> pd.DataFrame:
 
 
 def test_finds_a_person_in_street_footage(bikes_frames, detector, names):
-    detections = detect_frames(bikes_frames, detector, names, 0.05, 0.45).detections
+    detections = detect_frames(bikes_frames, Labeler.single(detector, 0.05, 0.45), names).detections
     people = detections[detections["class_name"] == "person"]
     assert people["confidence"].max() > 0.5
     best = people.sort_values("confidence").iloc[-1]
@@ -62,14 +64,14 @@ def test_finds_nothing_in_a_black_frame(tmp_path, detector, names):
     cv2.imwrite(str(tmp_path / "black.jpg"), np.zeros((360, 640, 3), np.uint8))
     frames = pd.DataFrame(loose_frame_rows([{"frame_id": "black_0", "path": tmp_path / "black.jpg",
                                              "sha256": sha256_file(tmp_path / "black.jpg")}]))
-    assert detect_frames(frames, detector, names, 0.05, 0.45).detections.empty
+    assert detect_frames(frames, Labeler.single(detector, 0.05, 0.45), names).detections.empty
 
 
 def test_an_undecodable_frame_is_recorded_not_fatal(tmp_path, bikes_frames, detector, names):
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
     bad = {"frame_id": "bad_0", "path": tmp_path / "bad.jpg", "sha256": sha256_file(tmp_path / "bad.jpg")}
     frames = pd.concat([bikes_frames.head(2), pd.DataFrame(loose_frame_rows([bad]))])
-    result = detect_frames(frames, detector, names, 0.05, 0.45)
+    result = detect_frames(frames, Labeler.single(detector, 0.05, 0.45), names)
     assert set(result.detections["frame_id"]) <= {"bikes_0", "bikes_500"}
     assert result.failures.to_dict("records") == [
         {"source": "detect", "target": "bad_0", "reason": "image could not be decoded"}]

@@ -17,8 +17,9 @@ import pandas as pd
 from framehound.boxes import Box
 from framehound.cli import main
 from framehound.darknet.cfg import read_names
-from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.run import detect_frames
+from framehound.detect.backends import choose_backend
+from framehound.detect.inference import detect_frames
+from framehound.detect.labeler import Labeler
 from framehound.evaluate.groundtruth import read_groundtruth
 from framehound.evaluate.run import score_dataset
 from framehound.evaluate.scores import score_image
@@ -131,11 +132,9 @@ def _groundtruth_frames() -> pd.DataFrame:
 def _quality_of(model: Path, default_params) -> dict:
     """The default model's labels on the ground-truth images under the default filter, scored (no masking)."""
     frames = _groundtruth_frames()
-    backend, _ = choose_backend(default_params.detect.backend)
-    detector = build_detector(backend, model, default_params.detect)
+    labeler = Labeler.build(choose_backend(default_params.detect.backend)[0], model, default_params.detect)
     names = read_names((model / "model.names").read_text())
-    detections = detect_frames(frames, detector, names, default_params.detect.conf_floor,
-                               default_params.detect.nms_threshold).detections
+    detections = detect_frames(frames, labeler, names).detections
     selection = select(detections, frames, replace(default_params.filter, incomplete="keep"), names)
     figures, _ = score_dataset(read_groundtruth(GROUNDTRUTH), frames, selection.frames, selection.labels,
                                selection.unlabelled, default_params.filter.classes)
@@ -187,3 +186,25 @@ def test_framehound_evaluate_scores_a_project_against_any_ground_truth_file(tmp_
     assert figures["mean_iou"] == 1.0 and figures["complete_images"] == 1
     assert main(["evaluate", str(tmp_path / "none.json"), "--root", str(root)]) == 1
     assert capsys.readouterr().err == f"error: {tmp_path / 'none.json'}: ground truth not found\n"
+
+
+def test_the_sweep_reads_precision_and_recall_at_every_threshold_off_the_ground_truth(tmp_path, capsys):
+    """alpha_0 holds a person (0.92) and a car (0.55) on their objects; a third, wrong box makes precision fall
+    below the target until the threshold passes it."""
+    root = build_project(tmp_path / "repo")
+    truth = tmp_path / "mine.json"
+    truth.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "alpha_0.jpg", "width": 320, "height": 240},
+                   {"id": 2, "file_name": "alpha_2000.jpg", "width": 320, "height": 240}],
+        "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [30, 40, 80, 180]},
+                        {"id": 2, "image_id": 1, "category_id": 3, "bbox": [170, 120, 130, 80]}]}))
+    # alpha_2000's person (0.97) is no object of this ground truth: a wrong box above every threshold.
+    assert main(["evaluate", str(truth), "--root", str(root), "--sweep", "--json"]) == 0
+    curve = {(r["class_name"], r["threshold"]): r for r in json.loads(capsys.readouterr().out)}
+    assert (curve["all", 0.5]["matched"], curve["all", 0.5]["labels"], curve["all", 0.5]["recall"]) == (2, 3, 1.0)
+    assert (curve["all", 0.6]["matched"], curve["all", 0.6]["recall"]) == (1, 0.5)   # the car (0.55) is gone
+    assert curve["car", 0.55]["recall"] == 1.0 and curve["car", 0.56]["recall"] == 0.0
+    assert main(["evaluate", str(truth), "--root", str(root), "--sweep", "--target-precision", "0.6"]) == 0
+    out = capsys.readouterr().out
+    assert "all: precision 0.6 from 0.05 (recall 1.0)" in out and "person: precision 0.6 never reached" in out

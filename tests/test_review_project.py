@@ -58,7 +58,7 @@ def build_project(root: Path, **filter_params: object) -> Path:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["filter"] |= {"classes": ["person", "car"], "min_confidence": 0.5, **filter_params}
     params["split"] |= {"train": 0.5, "val": 0.5, "test": 0.0, "formats": ["yolo"]}
-    params["evaluate"] = {"groundtruth": None}  # no ground truth of these synthetic frames
+    params["evaluate"] |= {"groundtruth": None, "extra_groundtruth": []}  # no ground truth of these synthetic frames
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     names = root / "models" / params["model"]["name"] / "model.names"

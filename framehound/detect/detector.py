@@ -7,16 +7,23 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from framehound.detect.passes import LETTERBOX_GREY, Placement
 
-def network_input(image_bgr: np.ndarray, size: int) -> np.ndarray:
-    """The frame as every backend takes it: (S, S, 3) uint8 RGB, stretched to the input size.
 
-    The same pixels as ``cv2.dnn.blobFromImage(image, 1/255, (S, S), swapRB=True)``,
-    which also resizes the 8-bit image, but the scaling to 0..1 and the move to
-    channels-first happen inside ``infer``: the decode threads do less than half
-    the work, and a queued or transferred frame is a quarter of the size.
+def network_input(image_bgr: np.ndarray, size: int, letterbox: bool = False) -> np.ndarray:
+    """The frame as every backend takes it: (S, S, 3) uint8 RGB, stretched or letterboxed to the input size.
+
+    Stretched, the same pixels as ``cv2.dnn.blobFromImage(image, 1/255, (S, S), swapRB=True)``;
+    the scaling to 0..1 and the move to channels-first happen inside ``infer``, so the decode
+    threads do less than half the work and a queued frame is a quarter of the size.
     """
-    return cv2.cvtColor(cv2.resize(image_bgr, (size, size), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
+    place = Placement.of(image_bgr.shape[1], image_bgr.shape[0], size, letterbox)
+    resized = cv2.resize(image_bgr, (place.width, place.height), interpolation=cv2.INTER_LINEAR)
+    if not letterbox:
+        return cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+    canvas = np.full((size, size, 3), LETTERBOX_GREY, np.uint8)
+    canvas[place.top:place.top + place.height, place.left:place.left + place.width] = resized[:, :, ::-1]
+    return canvas
 
 
 class Detector(Protocol):

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from framehound.darknet.cfg import read_names
-from framehound.detect.backends import build_detector, choose_backend
+from framehound.detect.backends import choose_backend
+from framehound.detect.inference import detect_frames
+from framehound.detect.labeler import Labeler
 from framehound.model.install import ROLES
 from framehound.params import DetectParams
 from framehound.progress import progress
@@ -35,16 +37,14 @@ class DetectorActor:
         for name, data in files.items():
             (self.home / name).write_bytes(data)
         self.params = params
-        self.detector = build_detector(choose_backend(params.backend)[0], self.home, params)
+        self.labeler = Labeler.build(choose_backend(params.backend)[0], self.home, params)
         self.names = read_names((self.home / "model.names").read_text(encoding="utf-8"))
 
     def backend(self) -> str:
-        return self.detector.name
+        return self.labeler.name
 
     def detect(self, batch: list[tuple[str, str, bytes]]) -> pd.DataFrame:
         """Cache rows for ``(frame_id, sha256, jpeg)`` triples."""
-        from framehound.detect.run import detect_frames
-
         # The batch's JPEGs end to end in one file: to detect_frames, a shard like extract's.
         with tempfile.NamedTemporaryFile(dir=self.home, suffix=".bin") as joined:
             offsets = np.cumsum([0] + [len(jpeg) for _, _, jpeg in batch])
@@ -52,8 +52,7 @@ class DetectorActor:
             joined.flush()
             frames = pd.DataFrame({"frame_id": [b[0] for b in batch], "sha256": [b[1] for b in batch],
                                    "shard": joined.name, "offset": offsets[:-1], "size": np.diff(offsets)})
-            result = detect_frames(frames, self.detector, self.names, self.params.conf_floor,
-                                   self.params.nms_threshold)
+            result = detect_frames(frames, self.labeler, self.names)
         return result.cache  # undecodable frames are left to the driver's pass, which records them
 
 

@@ -17,16 +17,24 @@ from framehound.boxes import boxes_by_frame
 from framehound.errors import FramehoundError
 from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
 from framehound.evaluate.scores import IOUS, ImageScore, score_image, summarize
+from framehound.evaluate.sweep import ALL, best_f1, operating_point, sweep
 from framehound.layout import paths
+from framehound.params import EvaluateParams
+
+
+def scored_classes(truth: GroundTruth, classes: list[str]) -> list[str]:
+    """The dataset's classes the ground truth has boxes of; none is an error, not a perfect score."""
+    scored = [c for c in classes if c in truth.classes]
+    if not scored:
+        raise FramehoundError(f"the ground truth has none of the dataset's classes ({', '.join(classes)}); "
+                              f"it has {', '.join(truth.classes)}")
+    return scored
 
 
 def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame, labels: pd.DataFrame,
                   unlabelled: pd.DataFrame, classes: list[str]) -> tuple[dict, list[ImageScore]]:
     """Quality figures of the labels of ``kept`` frames that have ground truth, and each such image's score."""
-    scored = [c for c in classes if c in truth.classes]
-    if not scored:
-        raise FramehoundError(f"the ground truth has none of the dataset's classes ({', '.join(classes)}); "
-                              f"it has {', '.join(truth.classes)}")
+    scored = scored_classes(truth, classes)
     boxes, masks = boxes_by_frame(labels), boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"])
     scores = []
     for frame in kept[kept["frame_id"].isin(truth.sizes)].sort_values("frame_id").itertuples(index=False):
@@ -59,26 +67,52 @@ def scored_rows(scores: list[ImageScore]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(tables.SCORED_IMAGES.columns))
 
 
-def evaluate_all(groundtruth: str | None, classes: list[str], sampled_parquet: Path, filter_dir: Path,
-                 metrics_path: Path, images_csv: Path) -> str:
-    """Write ``metrics_path`` and ``images_csv``; without ground truth they say so (an empty table)."""
+def evaluate_all(params: EvaluateParams, classes: list[str], min_confidence: float, sampled_parquet: Path,
+                 filter_dir: Path, detections_parquet: Path, metrics_path: Path, images_csv: Path,
+                 sweep_csv: Path) -> str:
+    """Write ``metrics_path``, ``images_csv`` and ``sweep_csv``; without ground truth they say so (empty tables).
+
+    The extra ground-truth files are scored the same way and reported beside the first, which stays
+    the headline (its images are the ones ``images_csv`` and the sweep describe).
+    """
     images_csv.parent.mkdir(parents=True, exist_ok=True)
-    if groundtruth is None:
+    if params.groundtruth is None:
         tables.write_table(tables.empty(tables.SCORED_IMAGES), images_csv, tables.SCORED_IMAGES)
+        tables.write_table(tables.empty(tables.SWEEP), sweep_csv, tables.SWEEP)
         write_json(metrics_path, {"groundtruth": None})
         return "no ground truth (evaluate.groundtruth is null)"
-    figures, scores = score_filter_outputs(read_groundtruth(Path(groundtruth)), sampled_parquet, filter_dir, classes)
+    truth = read_groundtruth(Path(params.groundtruth))
+    figures, scores = score_filter_outputs(truth, sampled_parquet, filter_dir, classes)
+    sampled = tables.read_table(sampled_parquet, tables.FRAMES)
+    curve = sweep(truth, sampled, tables.read_table(detections_parquet, tables.DETECTIONS), classes)
+    figures["threshold_sweep"] = operating_figures(curve, min_confidence, params.target_precision)
+    figures["extra"] = {path: score_filter_outputs(read_groundtruth(Path(path)), sampled_parquet, filter_dir,
+                                                   classes)[0] for path in params.extra_groundtruth}
     tables.write_table(scored_rows(scores), images_csv, tables.SCORED_IMAGES)
-    write_json(metrics_path, {"groundtruth": groundtruth} | figures)
-    return headline(figures)
+    tables.write_table(curve, sweep_csv, tables.SWEEP)
+    write_json(metrics_path, {"groundtruth": params.groundtruth} | figures)
+    return headline(figures) + "".join(f"; {Path(p).parent.name}: " + headline(f, short=True)
+                                       for p, f in figures["extra"].items())
 
 
-def headline(figures: dict) -> str:
+def operating_figures(curve: pd.DataFrame, min_confidence: float, target_precision: float) -> dict:
+    """Where filter.min_confidence sits on the labeler's curve, and the threshold the target precision needs."""
+    every = curve[curve["class_name"] == ALL]
+    here = every.iloc[(every["threshold"] - min_confidence).abs().argsort().iloc[0]]
+    best = best_f1(curve)
+    return {"min_confidence": min_confidence, "precision": here["precision"], "recall": here["recall"],
+            "target_precision": target_precision,
+            "threshold_for_target": operating_point(curve, target_precision),
+            "best_f1": best["f1"], "best_f1_threshold": best["threshold"]}
+
+
+def headline(figures: dict, short: bool = False) -> str:
     """One line of the figures that matter most."""
     def show(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
-    return (f"{figures['images']} of {figures['groundtruth_images']} ground-truth images in the dataset: "
+    where = "" if short else " ground-truth images in the dataset:"
+    return (f"{figures['images']} of {figures['groundtruth_images']}{where} "
             f"precision@0.5 {show(figures['precision@0.5'])}, recall@0.5 {show(figures['recall@0.5'])}, "
             f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}")
 
@@ -90,3 +124,14 @@ def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
     if not (filtered / "unlabelled.parquet").is_file():
         raise FramehoundError(f"{filtered}: no filter output; run the pipeline up to filter first (dvc repro filter)")
     return score_filter_outputs(truth, root / paths.screen_frames, filtered, classes)[0]
+
+
+def sweep_project(root: Path, groundtruth: Path, classes: list[str]) -> pd.DataFrame:
+    """``framehound evaluate --sweep``: this project's detections (data/detect) at every threshold."""
+    truth = read_groundtruth(groundtruth)
+    detections = root / paths.detections
+    if not detections.is_file():
+        raise FramehoundError(f"{detections}: no detections; run the pipeline up to detect first (dvc repro detect)")
+    scored = scored_classes(truth, classes)
+    return sweep(truth, tables.read_table(root / paths.screen_frames, tables.FRAMES),
+                 tables.read_table(detections, tables.DETECTIONS), scored)

@@ -30,6 +30,7 @@ class ImageScore:
     matched: dict[tuple[str, float], int] = field(default_factory=dict)  # (class, iou) -> true positives
     ious: list[float] = field(default_factory=list)                 # IoU of each match at the lowest threshold
     masked: int = 0
+    grey: float = 0.0                                               # share of the image's pixels masked
     missed: list[Box] = field(default_factory=list)                 # required boxes without a label (lowest IoU)
     wrong: list[Box] = field(default_factory=list)                  # labels on nothing (lowest IoU)
 
@@ -49,6 +50,7 @@ def score_image(frame_id: str, required: list[Box], ignored: list[Box], labels: 
     """Score one image's ``labels`` against its ground truth; ``masks`` are the regions the dataset greyed out."""
     score = ImageScore(frame_id)
     hidden = mask_raster(size[0], size[1], masks, labels) if masks else None
+    score.grey = float(hidden.mean()) if hidden is not None else 0.0
     visible = []
     for box in required:
         if hidden is not None and _hidden_share(box, hidden) >= MASKED_SHARE:
@@ -99,12 +101,21 @@ def summarize(scores: list[ImageScore], classes: list[str]) -> dict:
 
     ious = [v for s in scores for v in s.ious]
     overall = figures(classes)
+    masked = sum(s.masked for s in scores)
+    seen = overall["groundtruth_boxes"] + masked
+    matched = sum(s.matched.get((n, IOUS[0]), 0) for s in scores for n in classes)
+    greys = [s.grey for s in scores]
     return {
         "images": len(scores),
         "complete_images": sum(s.complete for s in scores),
         "complete_image_rate": _ratio(sum(s.complete for s in scores), len(scores)),
         **overall,
         "mean_iou": round(float(np.mean(ious)), 4) if ious else None,
-        "masked_objects": sum(s.masked for s in scores),
+        "masked_objects": masked,
+        # A masked object is no error, but no label either: what a trainer learns of it is nothing.
+        f"recall@{IOUS[0]}_counting_masked": _ratio(matched, seen),
+        "masked_object_share": _ratio(masked, seen),
+        "grey_mean": round(float(np.mean(greys)), 4) if greys else None,
+        "grey_max": round(float(np.max(greys)), 4) if greys else None,
         "classes": {name: figures([name]) for name in classes},
     }

@@ -116,9 +116,28 @@ def _pixels(box: Box, width: int, height: int) -> tuple[slice, slice]:
     return slice(y0, max(y0, y1)), slice(x0, max(x0, x1))
 
 
-def incompleteness(unlabelled: pd.DataFrame, policy: str) -> dict[str, Any]:
-    """metrics/filter.json's ``incomplete``: unlabelled objects per reason, images per outcome."""
+def grey_shares(unlabelled: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataFrame) -> pd.Series:
+    """Share of each kept image's pixels that masking fills (0 for an image without masks), by frame id.
+
+    Grey is not free: a trainer sees no object there, but no background either, and a large grey
+    block is an input the detector never meets at inference.
+    """
+    masked, boxes = boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"]), boxes_by_frame(labels)
+    shares = {}
+    for frame in frames.itertuples(index=False):
+        regions = masked.get(frame.frame_id)
+        shares[frame.frame_id] = (float(mask_raster(int(frame.width), int(frame.height), regions,
+                                                    boxes.get(frame.frame_id, [])).mean()) if regions else 0.0)
+    return pd.Series(shares, dtype="float64")
+
+
+def incompleteness(unlabelled: pd.DataFrame, policy: str, labels: pd.DataFrame, frames: pd.DataFrame) -> dict[str, Any]:
+    """metrics/filter.json's ``incomplete``: unlabelled objects per reason, images per outcome, and how grey the
+    labelled images of ``frames`` (the kept ones) are."""
     images = unlabelled.drop_duplicates("frame_id")["outcome"].value_counts()
+    grey = grey_shares(unlabelled, labels, frames[frames["frame_id"].isin(labels["frame_id"])])
     return {"policy": policy,
             "objects": {r: int((unlabelled["reason"] == r).sum()) for r in REASONS},
-            "images": {o: int(images.get(o, 0)) for o in (*OUTCOMES.values(), "dismissed")}}
+            "images": {o: int(images.get(o, 0)) for o in (*OUTCOMES.values(), "dismissed")},
+            "grey": {"mean": round(float(grey.mean()), 4) if len(grey) else 0.0,
+                     "max": round(float(grey.max()), 4) if len(grey) else 0.0}}

@@ -29,7 +29,7 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
         tables.write_table(selection.labels, staging / "labels.parquet", tables.LABELS)
         tables.write_table(selection.frames, staging / "frames.parquet", tables.FRAMES)
         tables.write_table(selection.unlabelled, staging / "unlabelled.parquet", tables.UNLABELLED)
-    incomplete = incompleteness(selection.unlabelled, params.incomplete)
+    incomplete = incompleteness(selection.unlabelled, params.incomplete, selection.labels, selection.frames)
     metrics = {"frames_in": len(frames), "frames_kept": len(selection.frames),
                "negatives": selection.negatives, "boxes_kept": len(selection.labels),
                "rejected": selection.rejected, "incomplete": incomplete, "review": review}

@@ -79,7 +79,7 @@ def _figure(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _groundtruth(quality: dict[str, Any]) -> str:
+def _groundtruth(quality: dict[str, Any], curve: pd.DataFrame) -> str:
     """The dataset's labels against hand-checked boxes, or how to get that figure."""
     if not quality.get("groundtruth"):
         return ("<p>No ground truth for this footage: set <code>evaluate.groundtruth</code> to a COCO file of "
@@ -97,8 +97,69 @@ def _groundtruth(quality: dict[str, Any]) -> str:
             f"{quality['complete_images']}</strong> of {quality['images']} "
             f"({_figure(quality['complete_image_rate'])}); mean IoU of matched boxes "
             f"<strong data-metric=\"quality.mean_iou\">{_figure(quality['mean_iou'])}</strong>; "
-            f"{quality['masked_objects']} objects masked.</p><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+            f"{quality['masked_objects']} objects masked (recall counting them as unlabelled "
+            f"<strong data-metric=\"quality.recall@0.5_counting_masked\">"
+            f"{_figure(quality['recall@0.5_counting_masked'])}</strong>); grey covers "
+            f"{_figure(quality['grey_mean'])} of an image on average, {_figure(quality['grey_max'])} at most.</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{_extra(quality)}"
+            f"{_sweep(quality, curve)}")
+
+
+def _pr_curve(curve: pd.DataFrame, sweep: dict[str, Any]) -> str:
+    """Inline SVG of the labeler's precision against recall over the thresholds, the operating point marked."""
+    every = curve[(curve["class_name"] == "all") & curve["precision"].notna()]
+    if every.empty:
+        return ""
+    left, top, side = 34, 8, 200
+
+    def xy(recall: float, precision: float) -> tuple[float, float]:
+        return left + side * recall, top + side * (1 - precision)
+
+    points = " ".join("{:.1f},{:.1f}".format(*xy(r, p)) for r, p in zip(every["recall"], every["precision"],
+                                                                         strict=True))
+    x, y = xy(sweep["recall"], sweep["precision"])
+    ticks = "".join(f'<text x="{left + side * t:.1f}" y="{top + side + 12}" text-anchor="middle">{t:g}</text>'
+                    f'<text x="{left - 3}" y="{top + side * (1 - t) + 3:.1f}" text-anchor="end">{t:g}</text>'
+                    for t in (0, 0.5, 1))
+    axes = (f'<line x1="{left}" y1="{top + side}" x2="{left + side}" y2="{top + side}" stroke="#555"/>'
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + side}" stroke="#555"/>'
+            f'<text x="{left + side / 2}" y="{top + side + 24}" text-anchor="middle">recall@0.5</text>'
+            f'<text x="10" y="{top + side / 2}" transform="rotate(-90 10 {top + side / 2})" '
+            f'text-anchor="middle">precision@0.5</text>')
+    mark = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#c33"><title>filter.min_confidence '
+            f'{sweep["min_confidence"]}: precision {sweep["precision"]}, recall {sweep["recall"]}</title></circle>')
+    width, height = left + side + 10, top + side + 30
+    return (f'<figure><svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-size="9">{axes}'
+            f'<polyline points="{points}" fill="none" stroke="#4a7" stroke-width="1.5"/>{mark}{ticks}</svg>'
+            f'<figcaption>the labeler over thresholds 0.05-0.95 (red: filter.min_confidence '
+            f'{sweep["min_confidence"]})</figcaption></figure>')
+
+
+def _sweep(quality: dict[str, Any], curve: pd.DataFrame) -> str:
+    """Where the threshold sits, what the target precision needs, and the curve."""
+    sweep = quality["threshold_sweep"]
+    target = sweep["threshold_for_target"]
+    need = (f"precision {sweep['target_precision']} is first reached at "
+            f"<strong data-metric=\"quality.threshold_sweep.threshold_for_target\">{target:.2f}</strong>"
+            if target is not None else f"no threshold reaches precision {sweep['target_precision']}")
+    return (f"<p>The labeler's boxes on every sampled ground-truth image, before filter's rules: at "
+            f"<code>filter.min_confidence</code> {sweep['min_confidence']} precision {_figure(sweep['precision'])}, "
+            f"recall {_figure(sweep['recall'])}; {need}; the best F1 ({_figure(sweep['best_f1'])}) is at "
+            f"{sweep['best_f1_threshold']:.2f}. Choose yours with <code>framehound evaluate FILE --sweep</code>."
+            f"</p>{_pr_curve(curve, sweep)}")
+
+
+def _extra(quality: dict[str, Any]) -> str:
+    """The headline figures of every ground-truth set side by side."""
+    sets = [(quality["groundtruth"], quality), *quality.get("extra", {}).items()]
+    if len(sets) == 1:
+        return ""
+    columns = ("images", "precision@0.5", "recall@0.5", "recall@0.5_counting_masked", "precision@0.75",
+               "mean_iou", "complete_image_rate", "masked_object_share")
+    rows = "".join(f"<tr><td><code>{escape(path)}</code></td>" + "".join(
+        f"<td>{f[c] if c == 'images' else _figure(f[c])}</td>" for c in columns) + "</tr>" for path, f in sets)
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("ground truth", *columns))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str, list[str]]) -> str:
@@ -118,20 +179,23 @@ def _incomplete(incomplete: dict[str, Any], sheet: list[str], examples: dict[str
             f"<div class=\"charts\"><table><thead><tr><th>reason</th><th>objects</th></tr></thead>"
             f"<tbody>{reasons}</tbody></table><table><thead><tr><th>outcome</th><th>images</th></tr></thead>"
             f"<tbody>{outcomes}</tbody></table></div>"
-            "<p>Examples, labels in class colours, unlabelled objects in white on black:</p>"
+            f"<p>Grey covers <strong data-metric=\"incomplete.grey.mean\">{incomplete['grey']['mean']:.1%}</strong> "
+            f"of a labelled image on average, {incomplete['grey']['max']:.1%} at most. Examples as a trainer gets "
+            "them (masked objects grey), labels in class colours, unlabelled objects in white on black:</p>"
             f"<div class=\"sheet\">{images}</div>"
             f"<h3>Boxes the rules rejected</h3>{rules or '<p>None.</p>'}")
 
 
 def render(summary: Summary, sheets: dict[str, list[str]], params: dict[str, Any], quality: dict[str, Any],
-           incomplete: dict[str, Any], incomplete_sheet: list[str], rule_examples: dict[str, list[str]]) -> str:
+           curve: pd.DataFrame, incomplete: dict[str, Any], incomplete_sheet: list[str],
+           rule_examples: dict[str, list[str]]) -> str:
     """The whole page; ``sheets`` maps each class to its thumbnails' data URIs."""
     videos = summary.videos.rename(columns={"no_label": "no label kept"})
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>framehound dataset report</title>'
         f"<style>{STYLE}</style></head><body><h1>Dataset report</h1>"
         f"<h2>Splits</h2>{_table(summary.splits, 'split', 'split')}"
-        f"<h2>Label quality</h2>{_groundtruth(quality)}"
+        f"<h2>Label quality</h2>{_groundtruth(quality, curve)}"
         f"{_incomplete(incomplete, incomplete_sheet, rule_examples)}"
         f"<h2>Classes</h2>{_classes(summary, sheets)}"
         f"<h2>Videos</h2><p>Frames sampled by extract, dropped by each screen rule ({', '.join(SCREEN_RULES)}), "

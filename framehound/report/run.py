@@ -38,7 +38,7 @@ def _pick(frame_ids: list[str], count: int, seed: int) -> list[str]:
 
 
 def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: Path,
-               attribution: Path, label_quality: Path, out_dir: Path) -> str:
+               attribution: Path, label_quality: Path, threshold_sweep: Path, out_dir: Path) -> str:
     """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd."""
     classes = params.filter.dataset_classes
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
@@ -50,9 +50,11 @@ def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: 
     where = sampled.set_index("frame_id")
     seed = params.split.seed
 
+    masked = unlabelled[unlabelled["outcome"] == "masked"]
+
     def drawn(frame_id: str, missing: pd.DataFrame | None = None) -> str:
         return thumbnail(_jpeg(where.loc[frame_id]), f"{where.loc[frame_id, 'shard']}: frame {frame_id}",
-                         labels[labels["frame_id"] == frame_id], missing)
+                         labels[labels["frame_id"] == frame_id], missing, masked[masked["frame_id"] == frame_id])
 
     sheets = {name: [drawn(f) for f in sample_frames(labels, name, seed)] for name in classes}
     incomplete_sheet = [drawn(f, unlabelled[unlabelled["frame_id"] == f])
@@ -64,8 +66,9 @@ def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: 
     shown = {k: v for k, v in params.as_dict().items()
              if k in ("model", "extract", "screen", "detect", "filter", "split", "evaluate")}
     shown["fetch"] = {"sources": params.as_dict()["fetch"]["sources"]}
-    page = render(summary, sheets, shown, json.loads(label_quality.read_text(encoding="utf-8")),
-                  incompleteness(unlabelled, params.filter.incomplete), incomplete_sheet, rule_examples)
+    curve = tables.read_table(threshold_sweep, tables.SWEEP)
+    page = render(summary, sheets, shown, json.loads(label_quality.read_text(encoding="utf-8")), curve,
+                  incompleteness(unlabelled, params.filter.incomplete, labels, frames), incomplete_sheet, rule_examples)
     with atomic_path(out_dir, directory=True) as staging:
         (staging / "index.html").write_text(page, encoding="utf-8")
     return f"{len(frames)} images, {len(labels)} boxes in {out_dir / 'index.html'}"

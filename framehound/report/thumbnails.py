@@ -12,7 +12,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from framehound.boxes import Box
 from framehound.errors import FramehoundError
+from framehound.filter.completeness import mask_regions
 
 THUMB_SIDE = 200
 JPEG_QUALITY = 70
@@ -28,12 +30,17 @@ def class_colour(index: int) -> tuple[int, int, int]:
 UNLABELLED_BGR = ((0, 0, 0), (255, 255, 255))  # white on black, no class's colour: an object without a label
 
 
-def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame, unlabelled: pd.DataFrame | None = None) -> str:
-    """``data:`` URI of the frame ``jpeg`` scaled to THUMB_SIDE with ``boxes`` (pixel coords) in class colours
-    and the ``unlabelled`` objects' boxes in white on black."""
+def thumbnail(jpeg: bytes, name: str, boxes: pd.DataFrame, unlabelled: pd.DataFrame | None = None,
+              grey: pd.DataFrame | None = None) -> str:
+    """``data:`` URI of the frame ``jpeg`` as a trainer gets it (the ``grey`` boxes masked, as split masks them),
+    scaled to THUMB_SIDE, with ``boxes`` (pixel coords) in class colours and the ``unlabelled`` objects' boxes
+    in white on black."""
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) if jpeg else None
     if image is None:
         raise FramehoundError(f"{name}: cannot read frame")
+    if grey is not None and len(grey):
+        image = mask_regions(image, [Box.from_row(r) for r in grey.itertuples(index=False)],
+                             [Box.from_row(r) for r in boxes.itertuples(index=False)])
     scale = THUMB_SIDE / max(image.shape[:2])
     small = cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
                        interpolation=cv2.INTER_AREA)
