@@ -17,8 +17,9 @@ import pytest
 from framehound import tables
 from framehound.boxes import iou
 from framehound.darknet.cfg import read_names
-from framehound.detect.backends import build_detector, choose_backend
-from framehound.detect.run import detect_frames
+from framehound.detect.backends import choose_backend
+from framehound.detect.inference import detect_frames
+from framehound.detect.labeler import Labeler
 from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
 from framehound.evaluate.run import score_dataset
 from framehound.filter.decisions import apply_decisions
@@ -42,10 +43,8 @@ def project(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Review
     names.parent.mkdir(parents=True)
     shutil.copy(model_dir / "model.names", names)
     frames = _groundtruth_frames()
-    backend, _ = choose_backend(params.detect.backend)
-    detector = build_detector(backend, model_dir, params.detect)
-    detections = detect_frames(frames, detector, read_names(names.read_text()), params.detect.conf_floor,
-                               params.detect.nms_threshold).detections
+    labeler = Labeler.build(choose_backend(params.detect.backend)[0], model_dir, params.detect)
+    detections = detect_frames(frames, labeler, read_names(names.read_text())).detections
     tables.write_table(frames, root / "data/screen/frames.parquet", tables.FRAMES)
     tables.write_table(detections, root / "data/detect/detections.parquet", tables.DETECTIONS)
     (root / "reviews").mkdir()
