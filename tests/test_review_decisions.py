@@ -45,9 +45,10 @@ def test_a_malformed_decision_is_unreadable_not_fatal(tmp_path):
     log = tmp_path / "decisions.jsonl"
     log.write_text('{"frame_id": "v_0"}\n' + decision().line() + "[]\n"
                    + decision(verdict="rejected").line().replace('"boxes":[]', '"boxes":[{"class_name":"car"}]')
-                   + decision().line().replace('"width":320', '"width":null'))
+                   + decision().line().replace('"width":320', '"width":null')
+                   + decision().line().replace("a" * 64, "a" * 63 + "\u00e1"))  # a damaged hash: no picture's
     read = read_log(log)
-    assert len(read.decisions) == 1 and read.unreadable == [1, 3, 4, 5]
+    assert len(read.decisions) == 1 and read.unreadable == [1, 3, 4, 5, 6]
 
 
 def test_the_latest_decision_wins_and_the_content_hash_beats_the_frame_id():

@@ -164,7 +164,7 @@ def test_a_huge_body_is_refused_before_it_is_read(served):
 
 def test_a_hand_made_log_line_with_too_many_boxes_is_skipped_not_labelled(tmp_path):
     log = tmp_path / "decisions.jsonl"
-    line = {"frame_sha256": "ab", "frame_id": "alpha_0", "verdict": "edited", "width": 64, "height": 48,
+    line = {"frame_sha256": "ab" * 32, "frame_id": "alpha_0", "verdict": "edited", "width": 64, "height": 48,
             "reviewer": "x", "time": "2026-01-01T00:00:00.000Z", "boxes": [_box()] * 501}
     log.write_text(json.dumps(line) + "\n" + json.dumps({**line, "boxes": [_box()]}) + "\n")
     read = read_log(log)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ VERDICTS = ("accepted", "edited", "rejected")
 # No real frame needs more: COCO's most crowded image has 93 objects. A line over it is refused
 # (server) or skipped as unreadable (reader), never turned into a label file of 100,000 lines.
 MAX_BOXES = 500
+SHA256 = re.compile(r"[0-9a-f]{64}")
 _APPEND_LOCK = threading.Lock()
 
 
@@ -59,6 +61,8 @@ class Decision:
                    if k not in raw]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
+        if not isinstance(raw["frame_sha256"], str) or not SHA256.fullmatch(raw["frame_sha256"]):
+            raise ValueError("frame_sha256 must be 64 hex digits")  # a damaged hash would bind it to no picture
         if raw["verdict"] not in VERDICTS:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {raw['verdict']!r}")
         if int(raw["width"]) <= 0 or int(raw["height"]) <= 0:

@@ -664,7 +664,7 @@ function setZoom(zoom) {  // single-frame view: the focused frame alone, its pic
 function setUp() {
   const status = $("#view-status");
   const labels = { all: "all frames", unreviewed: "not yet reviewed", held: "held for review",
-                   masked: "not reviewed, with masked objects",
+                   masked: "with masked objects",
                    changed: "picture changed", accepted: "accepted", edited: "edited", rejected: "rejected" };
   for (const s of config.statuses) status.append(el("option", { value: s }, labels[s] || s));
   for (const c of config.classes) $("#view-class").append(el("option", { value: c }, c));
