@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,9 +33,10 @@ from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
 from framehound.filter.completeness import unlabelled
 from framehound.filter.decisions import asked, dismissed, read_decisions
-from framehound.filter.rules import select
+from framehound.filter.rules import Selection, select
 from framehound.layout import paths
 from framehound.model.install import model_dir
+from framehound.params import FilterParams
 from framehound.params import load as load_params
 from framehound.shards import read_jpeg
 
@@ -81,6 +83,31 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
+def box_kinds(selection: Selection, detections: pd.DataFrame, frames: pd.DataFrame,
+              params: FilterParams) -> tuple[dict[str, Any], ...]:
+    """By frame id: proposed boxes, dimmed boxes, unlabelled objects, their reasons, and the count of faint boxes.
+
+    Unlabelled objects are what a decision would leave unlabelled on any frame, the proposal being its boxes
+    (filter finds them again against the person's boxes): shown as the mask the dataset will get.
+    """
+    classes, floor = params.dataset_classes, params.min_confidence / 2
+    missing = unlabelled(selection.removed, selection.proposed, frames, params.min_confidence,
+                         params.incomplete_confidence, labelled=set(frames["frame_id"]))
+    missing = missing.astype({column: "float64" for column in BOX_KEY[2:]})  # none found: object columns
+    requested = detections[detections["class_name"].isin(classes)]
+    shown = pd.concat([selection.proposed[BOX_KEY], missing[BOX_KEY]]).drop_duplicates(BOX_KEY)
+    dimmed = _not_in(requested[requested["confidence"] >= floor], shown)
+    faint = _not_in(requested[requested["confidence"] < floor], missing[BOX_KEY])
+    return (boxes_by_frame(selection.proposed), boxes_by_frame(dimmed), boxes_by_frame(missing),
+            missing.groupby("frame_id")["reason"].agg(list).to_dict(), faint["frame_id"].value_counts().to_dict())
+
+
+def _not_in(rows: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+    """The boxes of ``rows`` that are not among ``others`` (same frame, class, confidence and corners)."""
+    merged = rows.merge(others, on=BOX_KEY, how="left", indicator=True)
+    return merged[merged["_merge"] == "left_only"]
+
+
 class ReviewProject:
     """Frames with their proposed, unlabelled and dimmed boxes, and the latest decision of each reviewed frame."""
 
@@ -106,32 +133,14 @@ class ReviewProject:
         frames = _read(root / paths.screen_frames, tables.FRAMES)
         detections = _read(root / paths.detections, tables.DETECTIONS)
         selection = select(detections, frames, params.filter, read_names(names_path.read_text(encoding="utf-8")))
-        proposed_rows = selection.proposed
-        # What a decision would leave unlabelled on any frame, the proposal being its boxes (filter finds
-        # them again against the person's boxes): shown as the mask the dataset will get.
-        missing = unlabelled(selection.removed, proposed_rows, frames, params.filter.min_confidence,
-                             params.filter.incomplete_confidence, labelled=set(frames["frame_id"]))
-        missing = missing.astype({column: "float64" for column in BOX_KEY[2:]})  # none found: object columns
-        requested = detections[detections["class_name"].isin(self.classes)
-                               & (detections["confidence"] >= self.min_confidence / 2)]
-        shown = pd.concat([proposed_rows[BOX_KEY], missing[BOX_KEY]]).drop_duplicates(BOX_KEY)
-        dimmed_rows = requested.merge(shown, on=BOX_KEY, how="left", indicator=True)
-        proposed = boxes_by_frame(proposed_rows)
-        dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
-        objects = boxes_by_frame(missing)
-        weak = detections[detections["class_name"].isin(self.classes)
-                          & (detections["confidence"] < self.min_confidence / 2)]
-        weak = weak.merge(missing[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
-        faint = weak[weak["_merge"] == "left_only"]["frame_id"].value_counts().to_dict()
-        reasons = missing.groupby("frame_id")["reason"].agg(list).to_dict()
+        kinds = box_kinds(selection, detections, frames, params.filter)
         # Frames filter holds out until a person decides (filter.incomplete: review): queued first.
         self.held: set[str] = set(selection.unlabelled.loc[selection.unlabelled["outcome"] == "held", "frame_id"])
         self.in_dataset: set[str] = set(selection.frames["frame_id"])
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
-                              int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),
-                              dimmed.get(r.frame_id, []), objects.get(r.frame_id, []), reasons.get(r.frame_id, []),
-                              int(faint.get(r.frame_id, 0)))
+                              int(r.offset), int(r.size), r.sha256, *(kind.get(r.frame_id, []) for kind in kinds[:4]),
+                              int(kinds[4].get(r.frame_id, 0)))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
         self._frames_table = frames
         order = frames.sort_values(["video_id", "t_ms", "frame_id"])
