@@ -274,6 +274,11 @@ class FilterParams:
         both = [c for c in self.new_classes if c in self.classes]
         if both:
             raise FramehoundError(f"filter.new_classes: {both[0]!r} is also in filter.classes (list it once)")
+        if self.negatives_ratio > 0 and self.negative_max_confidence > self.incomplete_confidence:
+            raise FramehoundError(
+                f"filter.negative_max_confidence: {self.negative_max_confidence:g} is above "
+                f"filter.incomplete_confidence {self.incomplete_confidence:g}: a negative could show an object "
+                f"filter.incomplete treats as unlabelled; set it to at most {self.incomplete_confidence:g}")
 
     @property
     def dataset_classes(self) -> list[str]:

@@ -13,21 +13,26 @@ hour.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from framehound.darknet.cfg import read_names
-from framehound.evaluate.groundtruth import read_groundtruth
+from framehound.evaluate.groundtruth import class_mismatches, read_groundtruth
 from framehound.fetch.sources import check_sources
 from framehound.filter.rules import class_indices
 from framehound.model.install import model_dir
 from framehound.params import Params
+
+log = logging.getLogger("framehound")
 
 
 def check(params: Params, root: Path) -> str:
     """Raise FramehoundError on the first problem; return what could not be checked yet ("" if nothing)."""
     check_sources(params.fetch.sources)
     if params.evaluate.groundtruth is not None:
-        read_groundtruth(root / params.evaluate.groundtruth)
+        truth = read_groundtruth(root / params.evaluate.groundtruth)
+        for problem in class_mismatches(truth, params.filter.dataset_classes):
+            log.warning("%s: %s", params.evaluate.groundtruth, problem)
     folder = model_dir(root, params)
     names = folder / "model.names"
     if not names.is_file():

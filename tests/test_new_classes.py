@@ -56,7 +56,7 @@ def test_a_new_class_passes_check_is_drawn_in_review_and_reaches_every_export(tm
     assert labels["alpha_3000"] == ["2 0.437500 0.583333 0.250000 0.750000"]  # index 2: after filter.classes
     dataset = root / "data/dataset"
     assert (dataset / "obj.names").read_text() == "person\ncar\nforklift\n"
-    assert (dataset / "yolov3-tiny.cfg").read_text().count("classes=3") == 2  # both [yolo] layers
+    assert (dataset / f"{load(root / 'params.yaml').model.name}.cfg").read_text().count("classes=3") == 2
     coco = [json.loads(p.read_text()) for p in (dataset / "annotations").glob("instances_*.json")]
     assert {c["name"]: c["id"] for c in coco[0]["categories"]} == {"person": 1, "car": 2, "forklift": 3}
     assert {a["category_id"] for doc in coco for a in doc["annotations"]} >= {3}

@@ -140,9 +140,9 @@ def test_each_stage_reads_its_own_typed_section(default_params):
 
 def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one_params_name(
         model_dir, default_params, tmp_path):
-    root = tmp_path  # <root>/models/yolov3-tiny, as the model stage lays it out
+    root = tmp_path  # <root>/models/<name>, as the model stage lays it out
     (root / "models").mkdir()
-    (root / "models" / "yolov3-tiny").symlink_to(model_dir)
+    (root / "models" / default_params.model.name).symlink_to(model_dir)
     no_truth = EvaluateParams(None)  # this test is about classes; the ground truth has its own
     unicorn = replace(validate(_broken(default_params, "filter.classes", ["person", "unicorn"])), evaluate=no_truth)
     with pytest.raises(FramehoundError, match=r"^filter.classes: unknown class 'unicorn' \(a class the model does not"):
@@ -159,7 +159,7 @@ def test_classes_are_checked_against_the_installed_model_only_when_it_is_the_one
     ('{"images": [], "annotations": []}', "not COCO ground truth: 'categories'"),
     ('{"images": [{"id": 1, "file_name": "a_0.jpg", "width": 10, "height": 10}], "categories": '
      '[{"id": 1, "name": "person"}], "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 0, 5]}]}',
-     "has an empty or invalid bbox"),
+     r"annotation #0 \(image 'a_0.jpg'\): empty or invalid bbox"),
 ])
 def test_a_bad_ground_truth_file_stops_check_in_one_line(default_params, tmp_path, content, message):
     truth = tmp_path / "groundtruth" / "mine.json"

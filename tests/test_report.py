@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -39,11 +42,13 @@ def _report(root: Path, groundtruth: str | None = None) -> Path:
     os.chdir(root)
     try:
         params = load("params.yaml")
-        evaluate_all(groundtruth, params.filter.dataset_classes, Path("data/screen/frames.parquet"),
-                     Path("data/filter"), Path("metrics/quality.json"), Path("data/evaluate/images.csv"))
+        evaluate_all(replace(params.evaluate, groundtruth=groundtruth, extra_groundtruth=[]),
+                     params.filter.dataset_classes, params.filter.min_confidence, Path("data/screen/frames.parquet"),
+                     Path("data/filter"), Path("data/detect/detections.parquet"), Path("metrics/quality.json"),
+                     Path("data/evaluate/images.csv"), Path("data/evaluate/sweep.csv"))
         report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
                    Path("data/filter"), Path("data/dataset/attribution.csv"), Path("metrics/quality.json"),
-                   Path("data/report"))
+                   Path("data/evaluate/sweep.csv"), Path("data/report"))
     finally:
         os.chdir(cwd)
     return root / "data/report/index.html"
@@ -160,3 +165,27 @@ def test_a_report_of_ten_thousand_images_is_one_page_under_20_mb_with_sampled_co
             print(f"10,000-image report: {page.stat().st_size / 1e6:.2f} MB, "
                   f"opened in {time.perf_counter() - started:.2f}s")
         _open(page, tmp_path, check)
+
+
+def test_a_policy_that_holds_every_image_gives_an_empty_dataset_that_names_the_way_out(tmp_path, caplog):
+    """Issue 30: with filter.incomplete review (or drop), split failed with "lower filter.min_confidence" (which
+    would hold more) and evaluate and report never ran. Now the dataset is empty, split says why and what to do,
+    and the report shows what is held."""
+    root = build_project(tmp_path / "repo")
+    detections = tables.read_table(root / "data/detect/detections.parquet", tables.DETECTIONS)
+    faint = [{"frame_id": f, "class_id": 0, "class_name": "person", "confidence": 0.1, "x_min": 1.0, "y_min": 1.0,
+              "x_max": 9.0, "y_max": 9.0} for f in sorted(set(detections["frame_id"]))]  # a faint person in each
+    tables.write_table(pd.concat([detections, pd.DataFrame(faint)]), root / "data/detect/detections.parquet",
+                       tables.DETECTIONS)
+    for policy, way_out in (("drop", r"drop left out (\d) labelled image\(s\) .* set filter.incomplete: mask"),
+                            ("review", r"review holds (\d) labelled image\(s\) .* run `framehound review`")):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="framehound"):
+            assert filter_and_split(root, incomplete=policy, incomplete_confidence=0.05) == {}
+        said = rf"^the dataset is empty: filter.incomplete: {way_out}"
+        held = [m for r in caplog.records if (m := re.search(said, r.getMessage()))]
+        assert held and int(held[0][1]) > 0
+    assert json.loads((root / "metrics/dataset.json").read_text())["images"]["total"] == 0
+    _screen_tables(root, {})
+    page = _report(root).read_text()
+    assert f'data-metric="incomplete.images.held">{held[0][1]}<' in page

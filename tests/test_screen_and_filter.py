@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from framehound.errors import FramehoundError
 from framehound.extract.frames import extract_frames
 from framehound.filter.rules import select
 from framehound.hashing import sha256_file
@@ -124,8 +125,25 @@ def test_a_labelled_frame_is_never_a_negative_even_above_the_label_bar():
     # negative_max_confidence above min_confidence: kept labels of 0.6 and 0.9 stay under the negative bar.
     detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_1", "car", 0.6, 10, 10, 50, 50),
                               ("v_2", "dog", 0.9, 10, 10, 50, 50)])
-    params = replace(FILTER, negative_max_confidence=0.95, negatives_ratio=3.0)
+    params = replace(FILTER, negative_max_confidence=0.95, incomplete_confidence=0.95, negatives_ratio=3.0)
     kept = select(detections, FRAMES, params, NAMES)
     assert kept.labels["frame_id"].tolist() == ["v_0", "v_1"]
     assert kept.negatives == 4
     assert kept.frames["frame_id"].tolist() == [f"v_{i}" for i in range(6)]  # each frame once
+
+
+def test_a_negative_shows_nothing_the_completeness_policy_would_mask():
+    """Issue 30: negatives were chosen by negative_max_confidence alone, so a frame the detector missed a person
+    in (labelled just before and just after) became an empty label file. A negative passes the policy too."""
+    detections = _detections([("v_0", "person", 0.9, 10, 10, 50, 50), ("v_2", "person", 0.9, 14, 10, 54, 50),
+                              ("v_4", "car", 0.2, 10, 10, 50, 50)])
+    kept = select(detections, FRAMES, replace(FILTER, negatives_ratio=10.0), NAMES)
+    assert set(kept.labels["frame_id"]) == {"v_0", "v_2"}
+    assert set(kept.frames["frame_id"]) - {"v_0", "v_2"} == {"v_3", "v_5"}  # v_1: the person walked through it
+
+
+def test_check_refuses_a_negative_bar_above_the_completeness_bar():
+    with pytest.raises(FramehoundError, match=r"^filter.negative_max_confidence: 0.1 is above "
+                                              r"filter.incomplete_confidence 0.05: a negative could show an object"):
+        replace(FILTER, negatives_ratio=1.0, incomplete_confidence=0.05)
+    assert replace(FILTER, negatives_ratio=0.0, incomplete_confidence=0.05).negatives_ratio == 0  # no negatives

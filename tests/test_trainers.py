@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import yaml
 
 from framehound.darknet.cfg import parse_cfg, read_names, render_cfg
 from framehound.darknet.layers import backbone_weights, read_weights
@@ -30,6 +31,7 @@ from tests.test_exports import CLASSES, SPLIT_OF, _frames, _labels
 from tests.test_readme import shell_blocks
 
 DARKNET_TRAIN = "cd data/dataset && darknet detector train"
+DEFAULT_MODEL = yaml.safe_load((REPO / "params.yaml").read_text())["model"]["name"]
 
 
 def readme_line(start: str) -> str:
@@ -61,18 +63,19 @@ def shorten(cfg: Path) -> None:
 def test_readmes_darknet_command_trains_on_the_export_and_saves_its_weights(project, darknet):
     command = readme_line(DARKNET_TRAIN)
     dataset = project / paths.dataset
-    shorten(dataset / "yolov3-tiny.cfg")
+    name = DEFAULT_MODEL
+    shorten(dataset / f"{name}.cfg")
     result = subprocess.run(["bash", "-c", command], cwd=project, env=with_darknet(darknet), capture_output=True,
                             text=True, timeout=300, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "Can't open label file" not in output
     assert re.search(r"count: [1-9]", output), "Darknet matched no box of the labels"
-    assert (dataset / "backup" / "yolov3-tiny_final.weights").is_file()
+    assert (dataset / "backup" / f"{name}_final.weights").is_file()
 
 
 def test_the_darknet_cfg_has_the_datasets_classes_and_training_batches(project):
-    sections = parse_cfg((project / paths.dataset / "yolov3-tiny.cfg").read_text())
+    sections = parse_cfg((project / paths.dataset / f"{DEFAULT_MODEL}.cfg").read_text())
     net = sections[0].options
     assert (net["batch"], net["subdivisions"], net["max_batches"], net["steps"]) == ("64", "16", "6000", "4800,5400")
     yolos = [i for i, s in enumerate(sections) if s.type == "yolo"]
@@ -82,7 +85,7 @@ def test_the_darknet_cfg_has_the_datasets_classes_and_training_batches(project):
 
 def test_the_backbone_weights_are_what_darknet_partial_cuts(model_dir, darknet, tmp_path):
     layers, ours = backbone_weights((model_dir / "model.cfg").read_text(), model_dir / "model.weights")
-    assert layers == 15  # yolov3-tiny.conv.15, as Darknet's own instructions name it
+    assert layers == 29  # yolov4-tiny.conv.29, as Darknet's own instructions name it
     subprocess.run([str(darknet), "partial", str(model_dir / "model.cfg"), str(model_dir / "model.weights"),
                     "theirs.conv", str(layers)], cwd=tmp_path, capture_output=True, check=True)
     assert np.array_equal(read_weights(ours), read_weights(tmp_path / "theirs.conv"))
@@ -154,7 +157,7 @@ def test_what_trainers_write_into_the_dataset_leaves_dvc_status_clean(tmp_path):
                      "python export.py"], ["dvc", "repro", "-q"]):
         run(command, tmp_path)
     dataset = tmp_path / paths.dataset
-    for written in ("labels/train.cache", "labels/val.cache", "backup/yolov3-tiny_last.weights"):
+    for written in ("labels/train.cache", "labels/val.cache", f"backup/{DEFAULT_MODEL}_last.weights"):
         (dataset / written).write_bytes(b"written by a trainer")
     assert "up to date" in run(["dvc", "status"], tmp_path).stdout
     (dataset / "labels/train/a.txt").write_text("1 0.5 0.5 0.2 0.2\n")

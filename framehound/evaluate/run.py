@@ -7,6 +7,7 @@ since a dataset can be precise by keeping few images.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -15,11 +16,14 @@ from framehound import tables
 from framehound.atomic import write_json
 from framehound.boxes import boxes_by_frame
 from framehound.errors import FramehoundError
-from framehound.evaluate.groundtruth import GroundTruth, read_groundtruth
+from framehound.evaluate.groundtruth import GroundTruth, class_mismatches, read_groundtruth
+from framehound.evaluate.identity import compare_pictures
 from framehound.evaluate.scores import IOUS, ImageScore, score_image, summarize
 from framehound.evaluate.sweep import ALL, best_f1, operating_point, sweep
 from framehound.layout import paths
 from framehound.params import EvaluateParams
+
+log = logging.getLogger("framehound")
 
 
 def scored_classes(truth: GroundTruth, classes: list[str]) -> list[str]:
@@ -49,13 +53,20 @@ def score_dataset(truth: GroundTruth, sampled: pd.DataFrame, kept: pd.DataFrame,
     return figures, scores
 
 
-def score_filter_outputs(truth: GroundTruth, sampled_parquet: Path, filter_dir: Path,
-                         classes: list[str]) -> tuple[dict, list[ImageScore]]:
-    """``score_dataset`` on the tables filter wrote (the stage and ``framehound evaluate`` read the same)."""
-    return score_dataset(truth, tables.read_table(sampled_parquet, tables.FRAMES),
-                         tables.read_table(filter_dir / "frames.parquet", tables.FRAMES),
-                         tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
-                         tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+def score_filter_outputs(truth: GroundTruth, sampled_parquet: Path, filter_dir: Path, classes: list[str],
+                         root: Path = Path(".")) -> tuple[dict, list[ImageScore]]:
+    """``score_dataset`` on the tables filter wrote (the stage and ``framehound evaluate`` read the same), on
+    the frames whose picture is the ground truth's (``framehound.evaluate.identity``)."""
+    sampled = tables.read_table(sampled_parquet, tables.FRAMES)
+    pictures = compare_pictures(truth, sampled, root)
+    for problem in class_mismatches(truth, classes):
+        log.warning("ground truth: %s", problem)
+    kept = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
+    figures, scores = score_dataset(truth, sampled[~sampled["frame_id"].isin(pictures.other)],
+                                    kept[~kept["frame_id"].isin(pictures.other)],
+                                    tables.read_table(filter_dir / "labels.parquet", tables.LABELS),
+                                    tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED), classes)
+    return figures | pictures.figures(), scores
 
 
 def scored_rows(scores: list[ImageScore]) -> pd.DataFrame:
@@ -111,10 +122,18 @@ def headline(figures: dict, short: bool = False) -> str:
     def show(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
-    where = "" if short else " ground-truth images in the dataset:"
-    return (f"{figures['images']} of {figures['groundtruth_images']}{where} "
+    other = figures.get("groundtruth_images_other_picture", [])
+    sampled = figures["groundtruth_images_sampled"]
+    why = "" if figures["images"] else (f" (filter kept none of the {sampled} this run sampled)" if sampled
+                                        else " (none of their file names is a frame id of this run)")
+    where = "" if short else " ground-truth images in the dataset"
+    return (f"{figures['images']} of {figures['groundtruth_images']}{where}{why}: "
             f"precision@0.5 {show(figures['precision@0.5'])}, recall@0.5 {show(figures['recall@0.5'])}, "
-            f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}")
+            f"mean IoU {show(figures['mean_iou'])}, complete images {figures['complete_images']}/{figures['images']}"
+            + (f"; {len(other)} not scored: this run's frame of that id shows another picture (extract params "
+               f"changed? docs/quality.md), e.g. {other[0]}" if other else "")
+            + (f"; {unverified} scored by frame id alone (no picture beside the ground truth to compare)"
+               if (unverified := figures.get("groundtruth_images_unverified")) else ""))
 
 
 def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
@@ -123,7 +142,7 @@ def evaluate_project(root: Path, groundtruth: Path, classes: list[str]) -> dict:
     filtered = root / paths.filter
     if not (filtered / "unlabelled.parquet").is_file():
         raise FramehoundError(f"{filtered}: no filter output; run the pipeline up to filter first (dvc repro filter)")
-    return score_filter_outputs(truth, root / paths.screen_frames, filtered, classes)[0]
+    return score_filter_outputs(truth, root / paths.screen_frames, filtered, classes, root)[0]
 
 
 def sweep_project(root: Path, groundtruth: Path, classes: list[str]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from framehound.errors import FramehoundError
-from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, unlabelled
+from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, tracked_misses, unlabelled
 from framehound.params import FilterParams
 
 BORDER_PX = 1.0  # a box within this distance of an edge is cut by the frame
@@ -102,13 +102,20 @@ def _box_rules(boxes: pd.DataFrame, params: FilterParams) -> list[tuple[str, pd.
     return rules
 
 
-def _negatives(frames: pd.DataFrame, boxes: pd.DataFrame, positives: int, params: FilterParams) -> pd.DataFrame:
-    """Background frames: no requested class above the negative bar, sampled with the seed."""
+def _negatives(frames: pd.DataFrame, boxes: pd.DataFrame, labels: pd.DataFrame, labelled: pd.DataFrame,
+               positives: int, params: FilterParams) -> pd.DataFrame:
+    """Background frames, sampled with the seed: no requested class at or above the negative bar, and nothing
+    the completeness policy would mask, drop or hold (a tracked miss: the object labelled just before and after).
+
+    ``params`` keeps the negative bar at or below ``incomplete_confidence``, so no box below it is unlabelled.
+    """
     wanted = round(params.negatives_ratio * positives)
     if wanted == 0:
         return frames.iloc[0:0]
     busy = boxes.loc[boxes["confidence"] >= params.negative_max_confidence, "frame_id"]
-    candidates = frames[~frames["frame_id"].isin(busy)].sort_values("frame_id")
+    candidates = frames[~frames["frame_id"].isin(busy)]
+    missed = tracked_misses(labels, pd.concat([labelled, candidates]))["frame_id"]
+    candidates = candidates[~candidates["frame_id"].isin(missed)].sort_values("frame_id")
     rng = np.random.default_rng(params.seed)
     chosen = rng.choice(len(candidates), size=min(wanted, len(candidates)), replace=False)
     return candidates.iloc[np.sort(chosen)]
@@ -143,6 +150,6 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams,
     # A labelled frame is never a negative, even when negative_max_confidence exceeds min_confidence.
     unlabelled_frames = frames[~frames["frame_id"].isin(crowded) & ~frames["frame_id"].isin(labels["frame_id"])
                                & ~frames["frame_id"].isin(left_out)]
-    negatives = _negatives(unlabelled_frames, boxes, len(positives), params)
+    negatives = _negatives(unlabelled_frames, boxes, labels, positives, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
     return Selection(labels, kept, rejected, proposed, missing[list(UNLABELLED_COLUMNS)], removed_boxes)

@@ -101,13 +101,25 @@ def _groundtruth(quality: dict[str, Any], curve: pd.DataFrame) -> str:
             f"<strong data-metric=\"quality.recall@0.5_counting_masked\">"
             f"{_figure(quality['recall@0.5_counting_masked'])}</strong>); grey covers "
             f"{_figure(quality['grey_mean'])} of an image on average, {_figure(quality['grey_max'])} at most.</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{_extra(quality)}"
+            f"{_other_pictures(quality)}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{_extra(quality)}"
             f"{_sweep(quality, curve)}")
+
+
+def _other_pictures(quality: dict[str, Any]) -> str:
+    """The ground-truth images left unscored because this run's frame of their id is another picture."""
+    other = quality.get("groundtruth_images_other_picture") or []
+    if not other:
+        return ""
+    return (f'<p><strong data-metric="quality.other_picture">{len(other)}</strong> ground-truth images not scored: '
+            "this run's frame of that id shows another picture (extract params changed since the ground truth was "
+            f"drawn? docs/quality.md): {escape(', '.join(other))}</p>")
 
 
 def _pr_curve(curve: pd.DataFrame, sweep: dict[str, Any]) -> str:
     """Inline SVG of the labeler's precision against recall over the thresholds, the operating point marked."""
-    every = curve[(curve["class_name"] == "all") & curve["precision"].notna()]
+    # A threshold no box reaches has no precision: an empty cell in the CSV.
+    every = curve.loc[curve["class_name"] == "all", ["recall", "precision"]].apply(pd.to_numeric, errors="coerce")
+    every = every.dropna()
     if every.empty:
         return ""
     left, top, side = 34, 8, 200

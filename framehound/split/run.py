@@ -14,6 +14,7 @@ from framehound.params import SplitParams
 from framehound.split.assign import SPLITS, assign_groups
 from framehound.split.attribution import write_attribution
 from framehound.split.export import write_dataset
+from framehound.split.held import left_out_by_policy
 from framehound.split.metrics import dataset_metrics, plot_tables, write_plots
 
 log = logging.getLogger("framehound")
@@ -36,7 +37,9 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
     """
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
-    if frames.empty:
+    unlabelled = tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED)
+    left_out = left_out_by_policy(unlabelled)
+    if frames.empty and not left_out:
         raise FramehoundError(
             "filter kept no frames: lower filter.min_confidence / filter.min_box_area "
             "or add sources that show filter.classes"
@@ -45,7 +48,6 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
     groups = tables.read_table(groups_parquet, tables.GROUPS)
     group_of = dict(zip(groups["video_id"], groups["group"], strict=True))
     split_of = assign_groups(frames.groupby("video_id").size().to_dict(), group_of, ratios, params.seed)
-    unlabelled = tables.read_table(filter_dir / "unlabelled.parquet", tables.UNLABELLED)
     masks = boxes_by_frame(unlabelled[unlabelled["outcome"] == "masked"])
     with atomic_path(dataset_dir, directory=True) as staging:
         write_dataset(staging, frames, labels, split_of, classes, params.formats, masks, base_model)
@@ -64,7 +66,9 @@ def split_all(params: SplitParams, classes: list[str], filter_dir: Path, videos_
                     sum(map(len, shared.values())), "; ".join(", ".join(m) for m in shared.values()))
     images = metrics["images"]
     empty = [s for s in SPLITS if ratios[s] > 0 and images[s] == 0]
-    if empty:
+    if frames.empty:
+        log.warning("the dataset is empty: %s", left_out)
+    elif empty:
         log.warning("%s empty: only %d video(s) have labels and splits are by video",
                     "/".join(empty), len(split_of))
     return " / ".join(f"{s} {images[s]}" for s in SPLITS) + f" images in {dataset_dir}"
