@@ -126,7 +126,7 @@ UNLABELLED = Table({
     "confidence": "the detector's box confidence (0 for a tracked miss: no box here)",
     "x_min": "pixels", "y_min": "pixels", "x_max": "pixels", "y_max": "pixels",
     "reason": "low_confidence, small_box, large_box, border_box or tracked_miss",
-    "outcome": "masked, dropped, held (for review), kept, or reviewed (a person's decision made the frame complete)",
+    "outcome": "masked, dropped, held (for review), kept, or dismissed (a person said it is not an object)",
 }, key=("frame_id", "reason", "class_name", "x_min", "y_min"))
 
 

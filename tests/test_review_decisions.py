@@ -45,9 +45,10 @@ def test_a_malformed_decision_is_unreadable_not_fatal(tmp_path):
     log = tmp_path / "decisions.jsonl"
     log.write_text('{"frame_id": "v_0"}\n' + decision().line() + "[]\n"
                    + decision(verdict="rejected").line().replace('"boxes":[]', '"boxes":[{"class_name":"car"}]')
-                   + decision().line().replace('"width":320', '"width":null'))
+                   + decision().line().replace('"width":320', '"width":null')
+                   + decision().line().replace("a" * 64, "a" * 63 + "\u00e1"))  # a damaged hash: no picture's
     read = read_log(log)
-    assert len(read.decisions) == 1 and read.unreadable == [1, 3, 4, 5]
+    assert len(read.decisions) == 1 and read.unreadable == [1, 3, 4, 5, 6]
 
 
 def test_the_latest_decision_wins_and_the_content_hash_beats_the_frame_id():
@@ -57,10 +58,17 @@ def test_the_latest_decision_wins_and_the_content_hash_beats_the_frame_id():
     assert matched.by_frame["v_0"] is newer
     # the frame was renamed (same bytes, new id) and another frame took its old id
     renamed = match([newer], {"w_0": "a" * 64, "v_0": "c" * 64})
-    assert renamed.by_frame == {"w_0": newer} and renamed.by_id_only == 0
-    # the frame was re-encoded (same id, new bytes): the id still finds it
-    reencoded = match([newer], {"v_0": "d" * 64})
-    assert reencoded.by_frame == {"v_0": newer} and reencoded.by_id_only == 1
+    assert renamed.by_frame == {"w_0": newer} and renamed.changed == {}
+
+
+def test_a_decision_never_lands_on_another_picture_of_the_same_frame_id():
+    """After an fps change a frame id names another moment of the video: the decision is listed, not applied."""
+    made = decision("v_0", "a" * 64, "edited", "2026-01-02T00:00:00.000Z")
+    other_picture = match([made], {"v_0": "d" * 64})
+    assert other_picture.by_frame == {} and other_picture.changed == {"v_0": made}
+    decided_again = decision("v_0", "d" * 64, "accepted", "2026-01-03T00:00:00.000Z")
+    assert match([made, decided_again], {"v_0": "d" * 64}).changed == {}
+    assert match([made, decided_again], {"v_0": "a" * 64}).by_frame == {"v_0": made}  # back at fps 4: its own
 
 
 def test_decisions_for_frames_that_are_gone_are_counted_not_dropped(tmp_path):

@@ -47,7 +47,8 @@ def test_label_studio_round_trip(root, tmp_path, capsys):
     tasks = json.loads(out.read_text())
     assert "6 tasks" in capsys.readouterr().out
     config = (root / "reviews/tasks.label-config.xml").read_text()
-    assert '<RectangleLabels name="label" toName="image">' in config and '<Label value="car"/>' in config
+    assert '<RectangleLabels name="label" toName="image" canRotate="false">' in config  # no rotated boxes
+    assert '<Label value="car"/>' in config
     by_frame = {t["data"]["frame_id"]: t for t in tasks}
     # Frames live in shards: the export writes the images it sends, and points at them
     assert by_frame["beta_0"]["data"]["image"] == "/data/local-files/?d=reviews/tasks-images/beta_0.jpg"
@@ -57,19 +58,24 @@ def test_label_studio_round_trip(root, tmp_path, capsys):
     assert car["value"] == {"x": 18.75, "y": 37.5, "width": 59.375, "height": 45.8333, "rotation": 0,
                             "rectanglelabels": ["car"]}  # percent of the image, 4 decimals
     assert car["score"] == 0.51 and car["original_width"] == 320
+    [_, masked] = by_frame["alpha_1000"]["predictions"][0]["result"]  # what the dataset would grey out, shown
+    assert (masked["from_name"], masked["value"]["rectanglelabels"]) == ("masked", ["car"])
 
     # What annotators do in Label Studio, and what its JSON export then holds
     def annotate(frame_id: str, result: list, **extra: object) -> None:
-        by_frame[frame_id]["annotations"] = [{"id": 1, "completed_by": {"email": "ann@example.com"}, "result": result,
-                                              "was_cancelled": False, "updated_at": "2026-03-01T10:00:00Z", **extra}]
+        by_frame[frame_id]["annotations"] = [{"id": 1, "completed_by": 1, "created_username": " ann@example.com, 1",
+                                              "result": result, "was_cancelled": False,
+                                              "updated_at": "2026-03-01T10:00:00Z", **extra}]
 
     relabeled = json.loads(json.dumps(car))
     relabeled["value"]["rectanglelabels"] = ["person"]
     annotate("beta_0", [relabeled])                                               # change a label
     annotate("alpha_0", [r for r in by_frame["alpha_0"]["predictions"][0]["result"]
                          if r["value"]["rectanglelabels"] == ["person"]])         # delete a box
+    turned = _rectangle(320, 240, "person", 50, 25, 20, 20)
+    turned["value"]["rotation"] = 90                                              # turned about its top-left corner
     annotate("alpha_2000", [*by_frame["alpha_2000"]["predictions"][0]["result"],
-                            _rectangle(320, 240, "car", 10, 50, 25, 25)])          # add one
+                            _rectangle(320, 240, "car", 10, 50, 25, 25), turned])  # add two
     annotate("beta_1000", [{"type": "choices", "from_name": "verdict", "to_name": "image",
                             "value": {"choices": ["reject"]}}])                   # reject the frame
     annotate("alpha_1000", [], was_cancelled=True)                                # skipped: no decision
@@ -79,10 +85,13 @@ def test_label_studio_round_trip(root, tmp_path, capsys):
     export.write_text(json.dumps(list(by_frame.values())))
 
     review("--root", str(root), "--reviewer", "me", "--import-labelstudio", str(export))
-    assert "recorded 5 decisions" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "recorded 5 decisions" in printed.out
+    assert "1 rotated box(es) became the axis-aligned boxes enclosing them" in printed.err
     assert decided(root) == {
         "alpha_0": ("edited", [("person", 30, 40, 110, 220)]),
-        "alpha_2000": ("edited", [("person", 200, 20, 290, 230), ("car", 32, 120, 112, 180)]),
+        "alpha_2000": ("edited", [("person", 200, 20, 290, 230), ("car", 32, 120, 112, 180),
+                                  ("person", 112, 60, 160, 124)]),
         "alpha_3000": ("accepted", []),
         "beta_0": ("edited", [("person", 60, 90, 250, 200)]),
         "beta_1000": ("rejected", []),
@@ -102,7 +111,7 @@ def test_cvat_round_trip(root, tmp_path, capsys):
     assert "3 images" in capsys.readouterr().out
     document = ET.parse(out).getroot()
     assert document.findtext("version") == "1.1"
-    assert [e.findtext("name") for e in document.iter("label")] == ["person", "car", "reject"]
+    assert [e.findtext("name") for e in document.iter("label")] == ["person", "car", "masked", "reject"]
     images = {i.get("name"): i for i in document.iter("image")}
     assert list(images) == ["beta_0.jpg", "alpha_0.jpg", "beta_1000.jpg"]  # most ambiguous first
     assert sorted(p.name for p in (tmp_path / "annotations-images").iterdir()) == sorted(images)  # to upload
@@ -112,6 +121,8 @@ def test_cvat_round_trip(root, tmp_path, capsys):
 
     # What annotators do in CVAT, and what its "CVAT for images 1.1" export then holds
     car.set("label", "person")                                                    # change a label
+    ET.SubElement(images["beta_0.jpg"], "box", label="car", source="manual", occluded="0", xtl="100", ytl="100",
+                  xbr="140", ybr="120", z_order="0", rotation="90")               # a box turned about its centre
     alpha = images["alpha_0.jpg"]
     alpha.remove(next(b for b in alpha.iter("box") if b.get("label") == "car"))   # delete a box
     ET.SubElement(images["beta_1000.jpg"], "tag", label="reject", source="manual")  # reject the frame
@@ -122,12 +133,13 @@ def test_cvat_round_trip(root, tmp_path, capsys):
     ET.ElementTree(document).write(edited, encoding="utf-8", xml_declaration=True)
 
     review("--root", str(root), "--reviewer", "carla", "--import-cvat", str(edited))
-    printed = capsys.readouterr().out
-    assert "recorded 3 decisions" in printed and "1 matched no frame" in printed
+    printed = capsys.readouterr()
+    assert "recorded 3 decisions" in printed.out and "1 matched no frame" in printed.out
+    assert "1 rotated box(es)" in printed.err
     assert decided(root) == {
         "alpha_0": ("edited", [("person", 30, 40, 110, 220), ("car", 200, 150, 260, 210)]),
         "alpha_1000": ("rejected", []),
-        "beta_0": ("edited", [("person", 60, 90, 250, 200)]),
+        "beta_0": ("edited", [("person", 60, 90, 250, 200), ("car", 110, 90, 130, 130)]),
         "beta_1000": ("rejected", []),
     }
     assert ReviewProject(root).decisions["beta_0"].reviewer == "carla"

@@ -22,7 +22,7 @@ from framehound.boxes import Box
 from framehound.filter.run import filter_all
 from framehound.params import load
 from framehound.review.project import ReviewProject
-from framehound.review.queue import margin, ordered, page_of, progress
+from framehound.review.queue import impact, margin, ordered, page_of, progress
 from framehound.screen.groups import content_groups
 from framehound.shards import pack, read_stamp
 from framehound.split.run import split_all
@@ -116,28 +116,36 @@ def project(tmp_path: Path) -> ReviewProject:
     return ReviewProject(build_project(tmp_path))
 
 
-def test_proposed_boxes_are_what_filter_keeps_and_the_rest_of_the_requested_classes_is_dimmed(project):
+def test_proposed_boxes_are_what_filter_keeps_unlabelled_objects_what_it_would_mask(project):
     frame = project.frames["alpha_1000"]
     assert [(b.class_name, b.confidence) for b in frame.proposed] == [("person", 0.8)]
-    assert [(b.class_name, b.confidence) for b in frame.dimmed] == [("car", 0.48)]
+    assert [(b.class_name, b.confidence) for b in frame.unlabelled] == [("car", 0.48)]  # >= incomplete_confidence
+    assert frame.reasons == ["low_confidence"] and frame.dimmed == []
     beta = project.frames["beta_1000"]
-    assert [b.class_name for b in beta.proposed + beta.dimmed] == ["person"]  # dog is not requested
+    assert [b.class_name for b in beta.proposed + beta.unlabelled + beta.dimmed] == ["person"]  # dog: not requested
 
 
-def test_boxes_below_half_the_threshold_are_not_shown(tmp_path):
-    strict = ReviewProject(build_project(tmp_path, min_confidence=0.97))
+def test_weak_boxes_are_dimmed_and_those_below_half_the_threshold_are_not_shown(tmp_path):
+    weak = ReviewProject(build_project(tmp_path / "weak", incomplete_confidence=0.5))
+    frame = weak.frames["alpha_1000"]
+    assert frame.unlabelled == [] and [(b.class_name, b.confidence) for b in frame.dimmed] == [("car", 0.48)]
+    strict = ReviewProject(build_project(tmp_path / "strict", min_confidence=0.97, incomplete_confidence=0.97))
     frame = strict.frames["alpha_1000"]
     assert frame.proposed == []
     assert [(b.class_name, b.confidence) for b in frame.dimmed] == [("person", 0.8)]  # the 0.48 car is left out
 
 
-def test_the_most_ambiguous_frames_come_first_and_frames_without_boxes_last(project):
+def test_frames_whose_decision_changes_the_dataset_most_come_first_then_the_most_ambiguous(project):
+    assert impact(project.frames["alpha_1000"]) == pytest.approx(120 * 80 / (WIDTH * HEIGHT))  # its masked car
     assert margin(project.frames["beta_0"], 0.5) == pytest.approx(0.01)
-    assert ordered(project) == ["beta_0", "alpha_1000", "alpha_0", "beta_1000", "alpha_2000", "alpha_3000"]
-    assert ordered(project, class_name="car") == ["beta_0", "alpha_1000", "alpha_0"]
+    assert ordered(project) == ["alpha_1000", "beta_0", "alpha_0", "beta_1000", "alpha_2000", "alpha_3000"]
+    assert ordered(project, class_name="car") == ["alpha_1000", "beta_0", "alpha_0"]
     assert ordered(project, video="beta") == ["beta_0", "beta_1000"]
-    assert page_of(project, ordered(project), 0, 3) == ["beta_0", "alpha_1000", "alpha_0"]
-    assert page_of(project, ordered(project), 0, 4) == ["beta_0", "beta_1000", "alpha_1000", "alpha_0"]
+    assert ordered(project, "masked") == ["alpha_1000"]  # the view of frames the dataset would grey
+    assert page_of(project, ordered(project), 0, 3) == ["alpha_1000", "alpha_0", "beta_0"]
+    assert page_of(project, ordered(project), 0, 4) == ["alpha_1000", "alpha_0", "beta_0", "beta_1000"]
+    project.record([project.decide("alpha_1000", None, "ann")])
+    assert ordered(project)[0] == "beta_0"  # decided: its impact is spent
 
 
 def test_frames_held_for_review_come_first_and_a_decision_puts_them_back_complete(tmp_path):
@@ -147,7 +155,7 @@ def test_frames_held_for_review_come_first_and_a_decision_puts_them_back_complet
     assert ordered(held)[0] == "alpha_1000"
     assert "alpha_1000" not in filter_and_split(root, incomplete="review")
     frame = held.frames["alpha_1000"]
-    held.record([held.decide("alpha_1000", frame.proposed + frame.dimmed, "ana")])
+    held.record([held.decide("alpha_1000", frame.proposed + frame.unlabelled, "ana")])
     assert ordered(ReviewProject(root))[0] == "beta_0"  # decided: back to the uncertainty order
     assert sorted(filter_and_split(root, incomplete="review")["alpha_1000"]) == [
         "0 0.187500 0.500000 0.250000 0.750000", "1 0.656250 0.583333 0.375000 0.333333"]
@@ -161,7 +169,7 @@ def test_untouched_boxes_are_accepted_and_any_change_is_an_edit(project):
     assert edited.verdict == "edited"
     assert [b.confidence for b in edited.boxes] == [0.92, None]  # an unchanged box keeps the detector's confidence
     promoted = project.decide("alpha_1000", [*project.frames["alpha_1000"].proposed,
-                                             *project.frames["alpha_1000"].dimmed], "ann")
+                                             *project.frames["alpha_1000"].unlabelled], "ann")
     assert promoted.verdict == "edited" and promoted.boxes[1].confidence == 0.48
     assert project.decide("alpha_0", None, "ann").verdict == "rejected"
 

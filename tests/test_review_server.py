@@ -164,7 +164,7 @@ def test_a_huge_body_is_refused_before_it_is_read(served):
 
 def test_a_hand_made_log_line_with_too_many_boxes_is_skipped_not_labelled(tmp_path):
     log = tmp_path / "decisions.jsonl"
-    line = {"frame_sha256": "ab", "frame_id": "alpha_0", "verdict": "edited", "width": 64, "height": 48,
+    line = {"frame_sha256": "ab" * 32, "frame_id": "alpha_0", "verdict": "edited", "width": 64, "height": 48,
             "reviewer": "x", "time": "2026-01-01T00:00:00.000Z", "boxes": [_box()] * 501}
     log.write_text(json.dumps(line) + "\n" + json.dumps({**line, "boxes": [_box()]}) + "\n")
     read = read_log(log)
@@ -265,3 +265,37 @@ def test_concurrent_saves_land_as_whole_lines(served):
     log = read_log(project.decisions_path)
     assert statuses == [200] * 80 and log.unreadable == []
     assert sorted(len(d.boxes) for d in log.decisions) == list(range(100, 180))
+
+
+def test_the_server_follows_the_pipeline_outputs_and_refuses_what_it_cannot_serve(served):
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    [alpha] = [f for f in json.loads(request(url, "GET", "/api/frames")[1])["frames"] if f["frame_id"] == "alpha_0"]
+    assert request(url, "GET", alpha["image"])[0] == 200
+    (project.root / "data/frames/alpha.zip").unlink()  # a rerun under way: the shard is being rewritten
+    body = {"frame_id": "alpha_0", "sha256": alpha["sha256"], "base": None, "boxes": alpha["proposed"]}
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "its image cannot be served" in json.loads(answer)["error"]
+    frames_table = project.root / "data/screen/frames.parquet"
+    frames = tables.read_table(frames_table, tables.FRAMES)
+    frames.loc[frames["frame_id"] == "alpha_0", "sha256"] = "0" * 64  # the rerun gave alpha_0 another picture
+    tables.write_table(frames, frames_table, tables.FRAMES)
+    assert request(url, "GET", alpha["image"])[0] == 409  # the page's old picture is not served as the new one
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "shows another picture since this page loaded it" in json.loads(answer)["error"]
+    (project.root / "data/detect/detections.parquet").unlink()  # dvc repro removes outputs before a stage runs
+    status, answer = request(url, "POST", "/api/decisions", body, token)
+    assert status == 409 and "the pipeline outputs cannot be read now" in json.loads(answer)["error"]
+    assert read_log(project.decisions_path).decisions == []
+
+
+def test_the_log_is_read_again_when_it_changes_under_the_server(served):
+    """A `git checkout reviews/decisions.jsonl` (or a teammate's log pulled) under a running server."""
+    project, url = served
+    token = {TOKEN_HEADER: page_token(url)}
+    reject = {"frame_id": "alpha_0", "verdict": "rejected"}
+    assert request(url, "POST", "/api/decisions", reject, token)[0] == 200
+    project.decisions_path.write_text("")  # the checkout: the rejection is gone
+    status, body = request(url, "POST", "/api/decisions", reject, token)
+    assert status == 200 and json.loads(body)["decision"]["verdict"] == "rejected"
+    assert [d.verdict for d in read_log(project.decisions_path).decisions] == ["rejected"]  # written again

@@ -1,17 +1,21 @@
 """reviews/decisions.jsonl: the append-only log of what people decided about frames.
 
-One JSON object a line, keyed by the frame's content hash (sha256 of the JPEG)
-and its id. Lines are only ever appended, each with a single write and an
-fsync, so killing the writer loses at most the line being written; a torn line
-is skipped on read and reported. The latest decision for a frame wins.
+One JSON object a line, keyed by the frame's content hash (sha256 of the JPEG
+that extract records) and its id. A decision belongs to the picture it was
+made on: it applies to a frame only while that frame holds those very bytes.
+Lines are only ever appended, each with a single write and an fsync, so
+killing the writer loses at most the line being written; a torn line is
+skipped on read and reported. The latest decision for a frame wins.
 Decisions for frames that no longer exist stay in the file: the frame may come
 back (a source re-added), and the log is the record of human work.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +32,7 @@ VERDICTS = ("accepted", "edited", "rejected")
 # No real frame needs more: COCO's most crowded image has 93 objects. A line over it is refused
 # (server) or skipped as unreadable (reader), never turned into a label file of 100,000 lines.
 MAX_BOXES = 500
+SHA256 = re.compile(r"[0-9a-f]{64}")
 _APPEND_LOCK = threading.Lock()
 
 
@@ -44,6 +49,8 @@ class Decision:
     reviewer: str
     time: str
     source: str = "review"
+    dismissed: tuple[Box, ...] = ()          # objects the detector saw that the person said are not objects
+    classes: tuple[str, ...] | None = None   # the classes the person was asked to box (None: an older line)
 
     @classmethod
     def parse(cls, raw: Any) -> Decision:
@@ -54,6 +61,8 @@ class Decision:
                    if k not in raw]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
+        if not isinstance(raw["frame_sha256"], str) or not SHA256.fullmatch(raw["frame_sha256"]):
+            raise ValueError("frame_sha256 must be 64 hex digits")  # a damaged hash would bind it to no picture
         if raw["verdict"] not in VERDICTS:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, got {raw['verdict']!r}")
         if int(raw["width"]) <= 0 or int(raw["height"]) <= 0:
@@ -63,24 +72,49 @@ class Decision:
         boxes = tuple(Box.parse(b) for b in raw.get("boxes", []))
         if raw["verdict"] == "rejected" and boxes:
             raise ValueError("a rejected frame carries no boxes")
+        dismissed = raw.get("dismissed", [])
+        if not isinstance(dismissed, list) or len(dismissed) > MAX_BOXES:
+            raise ValueError(f"dismissed must be a list of at most {MAX_BOXES}")
+        classes = raw.get("classes")
+        if classes is not None and not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+            raise ValueError("classes must be a list of class names")
         return cls(str(raw["frame_sha256"]), str(raw["frame_id"]), raw["verdict"], boxes, int(raw["width"]),
-                   int(raw["height"]), str(raw["reviewer"]), str(raw["time"]), str(raw.get("source", "review")))
+                   int(raw["height"]), str(raw["reviewer"]), str(raw["time"]), str(raw.get("source", "review")),
+                   tuple(Box.parse(b) for b in dismissed), None if classes is None else tuple(classes))
 
     def line(self) -> str:
-        """The decision as one JSON line (sorted keys)."""
-        raw = asdict(self) | {"boxes": [b.as_dict() for b in self.boxes]}
+        """The decision as one JSON line (sorted keys); an older line's missing fields stay missing."""
+        raw = asdict(self) | {"boxes": [b.as_dict() for b in self.boxes],
+                              "dismissed": [b.as_dict() for b in self.dismissed]}
+        if self.classes is None:
+            del raw["classes"]
+        else:
+            raw["classes"] = list(self.classes)
         return json.dumps(raw, sort_keys=True, separators=(",", ":")) + "\n"
+
+    @property
+    def version(self) -> str:
+        """A short fingerprint of this decision: a save names the one it was made on (None: no decision yet)."""
+        return hashlib.sha256(self.line().encode()).hexdigest()[:16]
 
     def boxes_on(self, width: int, height: int) -> list[Box]:
         """The boxes on a frame of ``width``×``height`` (a frame re-extracted at another size)."""
+        return self._on(self.boxes, width, height)
+
+    def dismissed_on(self, width: int, height: int) -> list[Box]:
+        """The dismissed objects on a frame of ``width``×``height``."""
+        return self._on(self.dismissed, width, height)
+
+    def _on(self, boxes: tuple[Box, ...], width: int, height: int) -> list[Box]:
         sx, sy = width / self.width, height / self.height
-        scaled = (b if (sx, sy) == (1, 1) else b.scaled(sx, sy) for b in self.boxes)
+        scaled = (b if (sx, sy) == (1, 1) else b.scaled(sx, sy) for b in boxes)
         return [c for b in scaled if (c := b.clipped(width, height)) is not None]
 
     def same_as(self, other: Decision | None) -> bool:
         """Same verdict and boxes: importing it again would change nothing."""
-        return other is not None and self.verdict == other.verdict and (
-            sorted(self.boxes, key=repr) == sorted(other.boxes, key=repr))
+        return other is not None and self.verdict == other.verdict and self.classes == other.classes and (
+            sorted(self.boxes, key=repr) == sorted(other.boxes, key=repr)) and (
+            sorted(self.dismissed, key=repr) == sorted(other.dismissed, key=repr))
 
 
 def now_utc() -> str:
@@ -160,16 +194,18 @@ class Matched:
     """The latest decision of each current frame, and what matched no frame."""
 
     by_frame: dict[str, Decision]
-    missing_frames: int   # distinct frames (by hash) with decisions but no current frame
-    by_id_only: int       # frames matched by id because their bytes changed (re-extracted)
+    missing_frames: int                 # distinct frames (by hash) with decisions but no current frame
+    changed: dict[str, Decision] = field(default_factory=dict)  # frame id -> decision made on another picture
 
 
 def match(decisions: list[Decision], hashes: dict[str, str]) -> Matched:
-    """The decision each frame gets: by content hash first, frame id second; latest time wins.
+    """The decision each frame gets: the latest (by time) made on its very bytes.
 
-    ``hashes`` is frame_id -> sha256 of the current frames. Only a decision
-    whose bytes are no current frame's falls back to its id (a frame
-    re-extracted). Sorting by time is stable, so decisions with equal times
+    ``hashes`` is frame_id -> sha256 of the current frames. A decision whose
+    bytes are no current frame's is never applied by id: after an fps change
+    a frame id names another moment of the video (another picture). Those
+    whose id still exists are returned in ``changed``, for the person to
+    decide again. Sorting by time is stable, so decisions with equal times
     keep their order in the file.
     """
     current = set(hashes.values())
@@ -180,13 +216,7 @@ def match(decisions: list[Decision], hashes: dict[str, str]) -> Matched:
             latest_by_hash[decision.frame_sha256] = decision
         else:
             latest_by_id[decision.frame_id] = decision
-    by_frame: dict[str, Decision] = {}
-    by_id_only = 0
-    for frame_id, sha in hashes.items():
-        if sha in latest_by_hash:
-            by_frame[frame_id] = latest_by_hash[sha]
-        elif frame_id in latest_by_id:
-            by_frame[frame_id] = latest_by_id[frame_id]
-            by_id_only += 1
+    by_frame = {frame_id: latest_by_hash[sha] for frame_id, sha in hashes.items() if sha in latest_by_hash}
+    changed = {frame_id: d for frame_id, d in latest_by_id.items() if frame_id in hashes and frame_id not in by_frame}
     missing = {d.frame_sha256 for d in decisions if d.frame_sha256 not in current and d.frame_id not in hashes}
-    return Matched(by_frame, len(missing), by_id_only)
+    return Matched(by_frame, len(missing), changed)

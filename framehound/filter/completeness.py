@@ -70,13 +70,15 @@ def tracked_misses(labels: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
 
 
 def unlabelled(rejected: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataFrame, min_confidence: float,
-               incomplete_confidence: float) -> pd.DataFrame:
+               incomplete_confidence: float, labelled: set[str] | None = None) -> pd.DataFrame:
     """The unlabelled objects of the labelled frames (without ``outcome``), one row each.
 
     ``rejected`` holds the requested-class boxes a box rule removed, with the
-    rule's name in ``reason``; ``labels`` the boxes that became labels.
+    rule's name in ``reason``; ``labels`` the boxes that became labels;
+    ``labelled`` the frames to look at (default: those with a label; a frame
+    a person accepted without a box is labelled too).
     """
-    labelled = set(labels["frame_id"])
+    labelled = set(labels["frame_id"]) if labelled is None else labelled
     low = rejected["reason"] == "low_confidence"
     wanted = rejected[rejected["frame_id"].isin(labelled)
                       & ((low & (rejected["confidence"] >= incomplete_confidence))
@@ -136,6 +138,6 @@ def incompleteness(unlabelled: pd.DataFrame, policy: str, labels: pd.DataFrame, 
     grey = grey_shares(unlabelled, labels, frames[frames["frame_id"].isin(labels["frame_id"])])
     return {"policy": policy,
             "objects": {r: int((unlabelled["reason"] == r).sum()) for r in REASONS},
-            "images": {o: int(images.get(o, 0)) for o in (*OUTCOMES.values(), "reviewed")},
+            "images": {o: int(images.get(o, 0)) for o in (*OUTCOMES.values(), "dismissed")},
             "grey": {"mean": round(float(grey.mean()), 4) if len(grey) else 0.0,
                      "max": round(float(grey.max()), 4) if len(grey) else 0.0}}

@@ -26,6 +26,7 @@ class Selection:
     rejected: dict[str, int]   # rule -> boxes or frames it rejected
     proposed: pd.DataFrame     # boxes that passed the box rules, before frame rules: what a reviewer is shown
     unlabelled: pd.DataFrame   # objects labelled frames would leave unlabelled, and what happened (completeness)
+    removed: pd.DataFrame      # requested-class boxes a box rule removed, with the rule in ``reason``
 
     @property
     def negatives(self) -> int:
@@ -140,7 +141,8 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams,
         crowded = counts.index[counts > params.max_boxes_per_frame]
         labels = labels[~labels["frame_id"].isin(crowded)]
     rejected["too_many_boxes"] = len(crowded)
-    missing = unlabelled(pd.concat(removed, ignore_index=True), labels, frames, params.min_confidence,
+    removed_boxes = pd.concat(removed, ignore_index=True)
+    missing = unlabelled(removed_boxes, labels, frames, params.min_confidence,
                          params.incomplete_confidence).assign(outcome=OUTCOMES[params.incomplete])
     left_out = set(missing["frame_id"]) if params.incomplete in ("drop", "review") else set()
     if params.incomplete == "mask":
@@ -156,4 +158,4 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams,
                                & ~frames["frame_id"].isin(left_out)]
     negatives = _negatives(unlabelled_frames, boxes, labels, positives, len(positives), params)
     kept = pd.concat([positives, negatives]).sort_values("frame_id")
-    return Selection(labels, kept, rejected, proposed, missing[list(UNLABELLED_COLUMNS)])
+    return Selection(labels, kept, rejected, proposed, missing[list(UNLABELLED_COLUMNS)], removed_boxes)

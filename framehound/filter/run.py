@@ -23,8 +23,8 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
     class_indices(params.classes, names, params.new_classes)  # fail on a bad class before reading tables
     frames = tables.read_table(frames_parquet, tables.FRAMES)
     detections = tables.read_table(detections_parquet, tables.DETECTIONS)
-    selection, review = apply_decisions(select(detections, frames, params, names), frames, decisions_path,
-                                        params.dataset_classes)
+    selection, review, not_applied = apply_decisions(select(detections, frames, params, names), frames,
+                                                     decisions_path, params)
     with atomic_path(out_dir, directory=True) as staging:
         tables.write_table(selection.labels, staging / "labels.parquet", tables.LABELS)
         tables.write_table(selection.frames, staging / "frames.parquet", tables.FRAMES)
@@ -38,7 +38,10 @@ def filter_all(params: FilterParams, model_dir: Path, frames_parquet: Path,
     per_class = selection.labels["class_name"].value_counts().reindex(params.dataset_classes, fill_value=0)
     counts = ", ".join(f"{name} {count}" for name, count in per_class.items())
     outcomes = ", ".join(f"{n} {o}" for o, n in incomplete["images"].items() if n) or "none"
+    held = incomplete["images"]["held"]
+    todo = (f"; {held} image(s) held out until a person decides: run `framehound review` (held frames come first) "
+            "or set filter.incomplete: mask" if held else "")
     return (f"kept {len(selection.frames)} of {len(frames)} frames ({selection.negatives} negatives), "
             f"{len(selection.labels)} boxes ({counts}); incomplete images: {outcomes}; "
-            f"{review['frames_reviewed']} frames reviewed by people")
+            f"{review['frames_reviewed']} frames reviewed by people{todo}{'; ' if not_applied else ''}{not_applied}")
 

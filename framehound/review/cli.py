@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +78,10 @@ def _export_ids(project: ReviewProject, unreviewed: bool, limit: int | None) -> 
     return ids[:limit]
 
 
-def _record(project: ReviewProject, decisions: list[Decision], unknown: int, source: Path) -> str:
+def _record(project: ReviewProject, decisions: list[Decision], unknown: int, rotated: int, source: Path) -> str:
+    if rotated:
+        print(f"warning: {source}: {rotated} rotated box(es) became the axis-aligned boxes enclosing them "
+              "(the dataset has no rotated boxes; check them in framehound review)", file=sys.stderr)
     written = project.record(decisions)
     foreign = sorted({b.class_name for d in decisions for b in d.boxes} - set(project.classes))
     note = (f"; classes not in filter.classes or filter.new_classes ({', '.join(foreign)}) stay in the log only"

@@ -2,12 +2,17 @@
 
 *Proposed* boxes are the detector's boxes of ``filter.classes`` that pass
 filter's box rules (confidence, size, border) under the current params: what
-the automatic filter would keep. The other boxes of those classes with at
-least half the confidence threshold are *dimmed*: shown, so a person can
-promote one. Below that they are left out: detect keeps boxes down to a 0.05
-floor, and on a busy street those would bury the frame. A class of
-``filter.new_classes`` the model does not know has no proposals: people draw
-its boxes.
+the automatic filter would keep. *Unlabelled* objects are the other boxes the
+completeness rules count as objects (``framehound.filter.completeness``): a
+decision leaves them masked unless the person boxes or dismisses them. The
+remaining boxes of those classes with at least half the confidence threshold
+are *dimmed* (weak): shown, so a person can promote one. Below that they are
+left out: detect keeps boxes down to a 0.05 floor, and on a busy street those
+would bury the frame. A class of ``filter.new_classes`` the model does not
+know has no proposals: people draw its boxes.
+
+The project notices when the pipeline outputs or the decision log change on
+disk (``refresh``), so a running server never writes from stale state.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -25,10 +31,12 @@ from framehound.darknet.cfg import read_names
 from framehound.decisions.log import DECISIONS_PATH, Decision, append, now_utc
 from framehound.decisions.outcomes import box_outcomes, unchanged
 from framehound.errors import FramehoundError
-from framehound.filter.decisions import read_decisions
-from framehound.filter.rules import select
+from framehound.filter.completeness import unlabelled
+from framehound.filter.decisions import asked, dismissed, read_decisions
+from framehound.filter.rules import Selection, select
 from framehound.layout import paths
 from framehound.model.install import model_dir
+from framehound.params import FilterParams
 from framehound.params import load as load_params
 from framehound.shards import read_jpeg
 
@@ -48,6 +56,9 @@ class Frame:
     sha256: str
     proposed: list[Box]
     dimmed: list[Box]
+    unlabelled: list[Box]     # objects a decision leaves masked unless boxed or dismissed
+    reasons: list[str]        # why each of ``unlabelled`` is one (completeness's reason)
+    faint: int = 0            # boxes of the requested classes too weak to show (detect keeps them down to 0.05)
 
     def jpeg(self) -> bytes:
         """The frame's JPEG bytes; DamagedFrame when its shard is gone or damaged."""
@@ -60,40 +71,124 @@ def _read(path: Path, table: tables.Table) -> pd.DataFrame:
     return tables.read_table(path, table)
 
 
+def _stamp(paths_: list[Path]) -> tuple[tuple[int, int], ...]:
+    """What changes when a file is replaced or appended to: (mtime_ns, size) of each (0, 0 when absent)."""
+    return tuple((st.st_mtime_ns, st.st_size) if (st := _stat(p)) else (0, 0) for p in paths_)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def box_kinds(selection: Selection, detections: pd.DataFrame, frames: pd.DataFrame,
+              params: FilterParams) -> tuple[dict[str, Any], ...]:
+    """By frame id: proposed boxes, dimmed boxes, unlabelled objects, their reasons, and the count of faint boxes.
+
+    Unlabelled objects are what a decision would leave unlabelled on any frame, the proposal being its boxes
+    (filter finds them again against the person's boxes): shown as the mask the dataset will get.
+    """
+    classes, floor = params.dataset_classes, params.min_confidence / 2
+    missing = unlabelled(selection.removed, selection.proposed, frames, params.min_confidence,
+                         params.incomplete_confidence, labelled=set(frames["frame_id"]))
+    missing = missing.astype({column: "float64" for column in BOX_KEY[2:]})  # none found: object columns
+    requested = detections[detections["class_name"].isin(classes)]
+    shown = pd.concat([selection.proposed[BOX_KEY], missing[BOX_KEY]]).drop_duplicates(BOX_KEY)
+    dimmed = _not_in(requested[requested["confidence"] >= floor], shown)
+    faint = _not_in(requested[requested["confidence"] < floor], missing[BOX_KEY])
+    return (boxes_by_frame(selection.proposed), boxes_by_frame(dimmed), boxes_by_frame(missing),
+            missing.groupby("frame_id")["reason"].agg(list).to_dict(), faint["frame_id"].value_counts().to_dict())
+
+
+def _not_in(rows: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+    """The boxes of ``rows`` that are not among ``others`` (same frame, class, confidence and corners)."""
+    merged = rows.merge(others, on=BOX_KEY, how="left", indicator=True)
+    return merged[merged["_merge"] == "left_only"]
+
+
 class ReviewProject:
-    """Frames with their proposed and dimmed boxes, and the latest decision of each reviewed frame."""
+    """Frames with their proposed, unlabelled and dimmed boxes, and the latest decision of each reviewed frame."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.decisions_path = root / DECISIONS_PATH
+        self.unavailable = ""
+        self._load()
+
+    def _inputs(self) -> list[Path]:
+        return [self.root / paths.params, self.root / paths.screen_frames, self.root / paths.detections]
+
+    def _load(self) -> None:
+        root = self.root
+        self.outputs_stamp = _stamp(self._inputs())
         params = load_params(root / paths.params)
         names_path = model_dir(root, params) / "model.names"
         if not names_path.is_file():
             raise FramehoundError(f"{names_path}: not found; run the pipeline up to detect first (dvc repro detect)")
         self.classes: list[str] = params.filter.dataset_classes
         self.min_confidence: float = params.filter.min_confidence
+        self.policy: str = params.filter.incomplete
         frames = _read(root / paths.screen_frames, tables.FRAMES)
         detections = _read(root / paths.detections, tables.DETECTIONS)
         selection = select(detections, frames, params.filter, read_names(names_path.read_text(encoding="utf-8")))
-        proposed_rows = selection.proposed
-        requested = detections[detections["class_name"].isin(self.classes)
-                               & (detections["confidence"] >= self.min_confidence / 2)]
-        # Unlabelled objects filter found (completeness) are shown too, so a person sees what is missing.
-        requested = pd.concat([requested, selection.unlabelled]).drop_duplicates(BOX_KEY)
-        dimmed_rows = requested.merge(proposed_rows[BOX_KEY], on=BOX_KEY, how="left", indicator=True)
-        proposed = boxes_by_frame(proposed_rows)
-        dimmed = boxes_by_frame(dimmed_rows[dimmed_rows["_merge"] == "left_only"])
+        kinds = box_kinds(selection, detections, frames, params.filter)
         # Frames filter holds out until a person decides (filter.incomplete: review): queued first.
         self.held: set[str] = set(selection.unlabelled.loc[selection.unlabelled["outcome"] == "held", "frame_id"])
+        self.in_dataset: set[str] = set(selection.frames["frame_id"])
         self.frames: dict[str, Frame] = {
             r.frame_id: Frame(r.frame_id, r.video_id, int(r.t_ms), int(r.width), int(r.height), root / r.shard,
-                              int(r.offset), int(r.size), r.sha256, proposed.get(r.frame_id, []),
-                              dimmed.get(r.frame_id, []))
+                              int(r.offset), int(r.size), r.sha256, *(kind.get(r.frame_id, []) for kind in kinds[:4]),
+                              int(kinds[4].get(r.frame_id, 0)))
             for r in frames.sort_values("frame_id").itertuples(index=False)}
-        self.decisions_path = root / DECISIONS_PATH
-        decided, unused = read_decisions(self.decisions_path, frames)
-        self.decisions: dict[str, Decision] = decided
-        self.unreadable_lines: int = unused["unreadable_lines"]
-        self.missing_frames: int = unused["decisions_for_missing_frames"]
+        self._frames_table = frames
+        order = frames.sort_values(["video_id", "t_ms", "frame_id"])
+        self.previous: dict[str, str] = {  # the sampled frame before each one in its video
+            later: earlier for (_, group) in order.groupby("video_id", sort=False)
+            for earlier, later in zip(group["frame_id"], group["frame_id"].iloc[1:], strict=False)}
+        self._read_log()
+
+    def _read_log(self) -> None:
+        self.log_stamp = _stamp([self.decisions_path])
+        found = read_decisions(self.decisions_path, self._frames_table)
+        self.decisions: dict[str, Decision] = found.by_frame
+        self.changed: dict[str, Decision] = found.changed
+        self.unreadable_lines: int = found.counts["unreadable_lines"]
+        self.missing_frames: int = found.counts["decisions_for_missing_frames"]
+
+    def refresh(self) -> str:
+        """Re-read what changed on disk since the last look: 'outputs', 'log' or '' (nothing).
+
+        While the outputs cannot be read (``dvc repro`` removes a stage's
+        outputs before it runs it), ``unavailable`` says why and the server
+        takes no decision.
+        """
+        if _stamp(self._inputs()) != self.outputs_stamp:
+            try:
+                self._load()
+                self.unavailable = ""
+            except (FramehoundError, OSError, ValueError) as exc:
+                self.unavailable = str(exc)
+            return "outputs"
+        if _stamp([self.decisions_path]) != self.log_stamp:
+            self._read_log()
+            return "log"
+        return ""
+
+    def missing_classes(self, frame_id: str) -> list[str]:
+        """Dataset classes nobody looked for on a reviewed frame (added after its decision)."""
+        decision = self.decisions.get(frame_id)
+        if decision is None or decision.verdict == "rejected":
+            return []
+        return sorted(set(self.classes) - asked(decision, self.classes))
+
+    def needs_confirmation(self, frame_id: str, boxes: list[Box], dismissals: list[Box]) -> bool:
+        """Would accepting ``boxes`` make a background image of a frame where the detector saw something
+        that nobody boxed or dismissed? (Deleting a proposed box is a person's explicit word.)"""
+        frame = self.frames[frame_id]
+        seen = [b for b in frame.unlabelled + frame.dimmed if not dismissed(b, dismissals)]
+        return not boxes and bool(seen or frame.faint)
 
     def write_images(self, frame_ids: list[str], folder: Path) -> None:
         """``<frame_id>.jpg`` files of ``frame_ids`` in ``folder`` (replaced whole): the images another tool opens.
@@ -115,24 +210,38 @@ class ReviewProject:
         frame, decision = self.frames[frame_id], self.decisions.get(frame_id)
         return frame.proposed if decision is None else decision.boxes_on(frame.width, frame.height)
 
-    def decide(self, frame_id: str, boxes: list[Box] | None, reviewer: str, source: str = "review") -> Decision:
+    def masked_objects(self, frame_id: str) -> list[Box]:
+        """The unlabelled objects a decision with the frame's current boxes would leave masked."""
+        frame, decision = self.frames[frame_id], self.decisions.get(frame_id)
+        gone = [] if decision is None else decision.dismissed_on(frame.width, frame.height)
+        boxes = self.current_boxes(frame_id)
+        return [b for b in frame.unlabelled if not dismissed(b, gone) and not dismissed(b, boxes)]
+
+    def decide(self, frame_id: str, boxes: list[Box] | None, reviewer: str, source: str = "review",
+               dismissals: list[Box] | None = None) -> Decision:
         """A decision on a frame: ``boxes`` None rejects it, a list accepts it with exactly those boxes.
 
         The verdict is *accepted* when the boxes are the proposal untouched,
         else *edited*. A box left as the detector drew it keeps its confidence.
+        ``dismissals`` are the detector's objects the person said are not
+        objects; the decision records the classes the person was asked about.
         """
         frame = self.frames[frame_id]
         kept: list[Box] = []
         for box in boxes or []:
             if (clipped := box.clipped(frame.width, frame.height)) is None:
                 continue
-            source_box = next((d for d in frame.proposed + frame.dimmed if unchanged(clipped, d)), None)
-            kept.append(replace(clipped, confidence=None if source_box is None else source_box.confidence))
+            source_box = next((d for d in frame.proposed + frame.unlabelled + frame.dimmed if unchanged(clipped, d)),
+                              None)  # a tracked miss (confidence 0) had no detector box: it becomes the person's
+            kept.append(replace(clipped, confidence=source_box.confidence if source_box and source_box.confidence
+                                else None))
         outcomes = box_outcomes(frame.proposed, kept)
         untouched = sum(n for (_, o), n in outcomes.items() if o == "accepted") == len(frame.proposed) == len(kept)
         verdict = "rejected" if boxes is None else "accepted" if untouched else "edited"
+        gone = tuple(c for b in (dismissals or []) if boxes is not None
+                     and (c := b.clipped(frame.width, frame.height)) is not None)
         return Decision(frame.sha256, frame_id, verdict, tuple(kept), frame.width, frame.height, reviewer,
-                        now_utc(), source)
+                        now_utc(), source, gone, tuple(self.classes))
 
     def record(self, decisions: list[Decision]) -> int:
         """Append the decisions that change something; returns how many were written."""
@@ -140,4 +249,6 @@ class ReviewProject:
         append(self.decisions_path, new)
         for decision in new:
             self.decisions[decision.frame_id] = decision
+            self.changed.pop(decision.frame_id, None)
+        self.log_stamp = _stamp([self.decisions_path])
         return len(new)

@@ -2,12 +2,14 @@
 
 Frames filter holds out of the dataset until a person decides
 (``filter.incomplete: review``: they show an object without a label) come
-first: each decision puts a whole image back. Then uncertainty sampling: a
-frame's *margin* is the distance of its least certain box (proposed or
-dimmed) from ``filter.min_confidence``. The smallest margin comes first:
-those boxes are the ones the threshold decides by a hair, so a person's word
-changes the most labels per minute. Frames without any box of the requested
-classes come last.
+first: each decision puts a whole image back. Then the frames whose decision
+changes the dataset most: their *impact* is the share of the picture covered
+by objects the labels miss (unlabelled objects, which the dataset masks, and
+dimmed boxes): a person filling the frame with no box at all comes before a
+crowd of distant figures. Ties go by uncertainty sampling: a frame's *margin*
+is the distance of its least certain box from ``filter.min_confidence``, the
+boxes the threshold decides by a hair. Frames without any box of the
+requested classes come last.
 """
 
 from __future__ import annotations
@@ -18,29 +20,46 @@ from typing import Any
 from framehound.decisions.outcomes import Tally
 from framehound.review.project import Frame, ReviewProject
 
-STATUSES = ("all", "unreviewed", "accepted", "edited", "rejected")
+STATUSES = ("all", "unreviewed", "held", "masked", "changed", "accepted", "edited", "rejected")
+IMPACT_STEP = 0.05  # impacts are compared in steps of 5% of the picture, then by margin
 
 
 def margin(frame: Frame, threshold: float) -> float:
     """Distance of the frame's least certain box from the threshold (inf without boxes)."""
-    return min((abs(b.confidence - threshold) for b in frame.proposed + frame.dimmed if b.confidence is not None),
+    return min((abs(b.confidence - threshold) for b in frame.proposed + frame.dimmed + frame.unlabelled
+                if b.confidence is not None),
                default=math.inf)
 
 
+def impact(frame: Frame) -> float:
+    """The share of the picture covered by objects without a label (at most 1)."""
+    area = sum((b.x_max - b.x_min) * (b.y_max - b.y_min) for b in frame.unlabelled + frame.dimmed)
+    return min(area / (frame.width * frame.height), 1.0)
+
+
+def _status(project: ReviewProject, frame_id: str) -> set[str]:
+    decision = project.decisions.get(frame_id)
+    if decision is not None:
+        return {"all", decision.verdict}
+    frame = project.frames[frame_id]
+    return {"all", "unreviewed"} | ({"held"} if frame_id in project.held else set()) | (
+        {"changed"} if frame_id in project.changed else set()) | ({"masked"} if frame.unlabelled else set())
+
+
 def ordered(project: ReviewProject, status: str = "all", class_name: str = "", video: str = "") -> list[str]:
-    """Frame ids of a view, most ambiguous first (ties by frame id)."""
+    """Frame ids of a view: held frames first, then by impact, then most ambiguous (ties by frame id)."""
     chosen = []
     for frame in project.frames.values():
-        decision = project.decisions.get(frame.frame_id)
-        verdict = decision.verdict if decision else "unreviewed"
-        if status not in ("all", verdict) or (video and frame.video_id != video):
+        if status not in _status(project, frame.frame_id) or (video and frame.video_id != video):
             continue
-        if class_name and class_name not in {
-                b.class_name for b in frame.proposed + frame.dimmed + project.current_boxes(frame.frame_id)}:
+        if class_name and class_name not in {b.class_name for b in frame.proposed + frame.dimmed + frame.unlabelled
+                                             + project.current_boxes(frame.frame_id)}:
             continue
         chosen.append(frame)
     waiting = project.held - set(project.decisions)
-    chosen.sort(key=lambda f: (f.frame_id not in waiting, margin(f, project.min_confidence), f.frame_id))
+    chosen.sort(key=lambda f: (f.frame_id not in waiting,
+                               0 if f.frame_id in project.decisions else -round(impact(f) / IMPACT_STEP),
+                               margin(f, project.min_confidence), f.frame_id))
     return [f.frame_id for f in chosen]
 
 
@@ -60,4 +79,5 @@ def progress(project: ReviewProject) -> dict[str, Any]:
         tally.add(decision.verdict, project.frames[frame_id].proposed, project.current_boxes(frame_id))
     summary = tally.as_dict()
     return {"reviewed": summary["frames_reviewed"], "total": len(project.frames), "frames": summary["frames"],
-            "proposed": tally.total("proposed"), "kept": tally.total("kept"), "kept_share": summary["precision"]}
+            "proposed": tally.total("proposed"), "kept": tally.total("kept"), "kept_share": summary["precision"],
+            "held": len(project.held - set(project.decisions)), "changed": len(project.changed)}
