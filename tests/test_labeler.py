@@ -82,3 +82,19 @@ def test_a_box_found_in_any_view_maps_back_to_the_same_place_in_the_frame(letter
     cx, cy, w, h = to_frame(row, Placement.of(640, 360, 416, letterbox), flip)[0]
     np.testing.assert_allclose([(cx - w / 2) * 640, (cy - h / 2) * 360, (cx + w / 2) * 640, (cy + h / 2) * 360],
                                [64, 100, 192, 200], atol=2.0)
+
+
+def test_what_the_passes_are_is_part_of_the_detection_cache_key(model_dir, default_params):
+    """A cached row is reused only for the same passes; one plain pass keeps the key detect always had."""
+    from dataclasses import replace
+
+    from framehound.detect.labeler import Labeler
+
+    def settings(**changes: object) -> dict:
+        return Labeler.build("opencv", model_dir, replace(default_params.detect, **changes)).settings()
+
+    plain = settings(extra_sizes=[], flip=False, letterbox=False)
+    assert plain == {}
+    assert settings() == {"passes": ["416-letterbox", "416-letterbox-flip", "320-letterbox", "320-letterbox-flip"],
+                          "fusion_iou": 0.55}
+    assert settings(fusion_iou=0.6) != settings() != settings(flip=False) != settings(letterbox=False)

@@ -131,6 +131,15 @@ def grey_shares(unlabelled: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataF
     return pd.Series(shares, dtype="float64")
 
 
+def too_grey(unlabelled: pd.DataFrame, labels: pd.DataFrame, frames: pd.DataFrame, max_grey: float) -> set[str]:
+    """Frames whose masks would grey more than ``max_grey`` of them: dropped instead (``filter.max_grey``).
+
+    An image mostly grey teaches little and looks like no frame the detector meets, whoever boxed it.
+    """
+    grey = grey_shares(unlabelled, labels, frames[frames["frame_id"].isin(unlabelled["frame_id"])])
+    return set(grey.index[grey > max_grey])
+
+
 def incompleteness(unlabelled: pd.DataFrame, policy: str, labels: pd.DataFrame, frames: pd.DataFrame) -> dict[str, Any]:
     """metrics/filter.json's ``incomplete``: unlabelled objects per reason, images per outcome, and how grey the
     labelled images of ``frames`` (the kept ones) are."""

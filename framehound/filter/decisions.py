@@ -27,7 +27,7 @@ from framehound.boxes import Box, boxes_by_frame, iou
 from framehound.decisions.log import Decision, match, read_log
 from framehound.decisions.outcomes import SAME_OBJECT_IOU, Tally
 from framehound.errors import FramehoundError
-from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, unlabelled
+from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, too_grey, unlabelled
 from framehound.filter.rules import Selection
 from framehound.params import FilterParams
 
@@ -137,6 +137,8 @@ def apply_decisions(selection: Selection, frames: pd.DataFrame, decisions_path: 
     found_again = found_again[found_again["frame_id"].isin(accepted)].reset_index(drop=True)
     found_again["outcome"] = [_outcome(r, decided[r.frame_id], info.loc[r.frame_id], classes, params.incomplete)
                               for r in found_again.itertuples(index=False)]
+    greyed = too_grey(found_again[found_again["outcome"] == "masked"], labels, frames, params.max_grey)
+    found_again.loc[found_again["frame_id"].isin(greyed), "outcome"] = OUTCOMES["drop"]
     left_out = set(found_again.loc[found_again["outcome"].isin(["held", "dropped"]), "frame_id"])
     labels = labels[~labels["frame_id"].isin(left_out)].reset_index(drop=True)
     kept_ids = (set(selection.frames["frame_id"]) - set(decided)) | (accepted - left_out)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from framehound.errors import FramehoundError
-from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, grey_shares, tracked_misses, unlabelled
+from framehound.filter.completeness import OUTCOMES, UNLABELLED_COLUMNS, too_grey, tracked_misses, unlabelled
 from framehound.params import FilterParams
 
 BORDER_PX = 1.0  # a box within this distance of an edge is cut by the frame
@@ -146,11 +146,8 @@ def select(detections: pd.DataFrame, frames: pd.DataFrame, params: FilterParams,
                          params.incomplete_confidence).assign(outcome=OUTCOMES[params.incomplete])
     left_out = set(missing["frame_id"]) if params.incomplete in ("drop", "review") else set()
     if params.incomplete == "mask":
-        # An image mostly grey teaches little and looks like no frame the detector meets: leave it out.
-        grey = grey_shares(missing, labels, frames[frames["frame_id"].isin(missing["frame_id"])])
-        too_grey = set(grey.index[grey > params.max_grey])
-        missing.loc[missing["frame_id"].isin(too_grey), "outcome"] = OUTCOMES["drop"]
-        left_out = too_grey
+        left_out = too_grey(missing, labels, frames, params.max_grey)
+        missing.loc[missing["frame_id"].isin(left_out), "outcome"] = OUTCOMES["drop"]
     labels = labels[~labels["frame_id"].isin(left_out)]
     positives = frames[frames["frame_id"].isin(labels["frame_id"])]
     # A labelled frame is never a negative, even when negative_max_confidence exceeds min_confidence.
