@@ -1,10 +1,7 @@
-"""The OpenVINO backend: OpenCV's boxes in fp32, the same bytes every run in bf16, converted once."""
+"""The OpenVINO backend: OpenCV's boxes in fp32, the same bytes every run in bf16 and int8, no PyTorch."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,20 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from framehound.detect.openvino_backend import OpenVINODetector, cpu_has_bf16, default_cache_dir, openvino_installed
+from framehound.detect.model_cache import default_cache_dir
+from framehound.detect.openvino_backend import OpenVINODetector, cpu_has_bf16, openvino_installed
 
 if not openvino_installed():  # not importorskip: openvino must be first imported the way the stage does
     pytest.skip("openvino is not installed", allow_module_level=True)
-pytest.importorskip("torch")  # builds the network that is converted
 from framehound.detect.run import detect_all
 from framehound.errors import FramehoundError
 from framehound.params import DetectParams
-from tests import test_detect, test_torch_backend
+from tests import test_detect
+from tests.parity import SIZE, assert_detections_match_opencv, assert_rows_match_opencv
 from tests.test_detect import _write_frames
-from tests.test_torch_backend import SIZE, assert_detections_match_opencv, assert_rows_match_opencv
 
-# The fixtures of the torch backend's and the stage's tests: the same frames, the same OpenCV rows.
-images, batch, opencv_rows = test_torch_backend.images, test_torch_backend.batch, test_torch_backend.opencv_rows
 bikes_frames = test_detect.bikes_frames
 
 DETECT = DetectParams(backend="openvino", half=False, batch_size=4, input_size=SIZE, conf_floor=0.05,
@@ -36,7 +31,7 @@ needs_bf16 = pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has neither
 
 @pytest.fixture(scope="module", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One conversion for the module, in a cache folder of its own (the stage finds it through XDG_CACHE_HOME)."""
+    """A model cache of the module's own (the stage finds it through XDG_CACHE_HOME)."""
     home = tmp_path_factory.mktemp("xdg-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(home))
@@ -78,19 +73,6 @@ def test_a_frames_rows_do_not_depend_on_the_frames_beside_it(fp32: OpenVINODetec
         np.testing.assert_array_equal(fp32.infer(batch[index:index + 1])[0], fp32_rows[index])
 
 
-def test_a_converted_model_is_reused_without_pytorch(model_dir: Path, model_cache: Path, fp32: OpenVINODetector,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "torch", None)  # any conversion would fail on `import torch`
-    assert OpenVINODetector(model_dir, SIZE, "fp32").name == "openvino-cpu-fp32"
-    assert len(list(model_cache.iterdir())) == 1
-
-
-def test_a_model_not_converted_yet_needs_pytorch(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(FramehoundError, match=r"^detect.backend: openvino converts the model through PyTorch"):
-        OpenVINODetector(model_dir, 320, "fp32")  # another input size: another conversion
-
-
 @needs_bf16
 def test_bf16_gives_the_same_bytes_every_run(tmp_path: Path, model_dir: Path, bikes_frames: pd.DataFrame) -> None:
     frames = _write_frames(tmp_path, bikes_frames.head(10))
@@ -117,14 +99,3 @@ def test_bf16_where_the_cpu_has_none_is_a_clear_error(model_dir: Path) -> None:
         pytest.skip("this CPU has bf16")
     with pytest.raises(FramehoundError, match=r"^detect.precision: bf16 requested, but this CPU has neither"):
         OpenVINODetector(model_dir, SIZE, "bf16")
-
-
-def test_converting_a_model_contacts_no_site(tmp_path: Path) -> None:
-    """OpenVINO's converter reports to Google Analytics by default; through framehound it runs its no-op stub."""
-    script = ("import torch; from framehound.detect.openvino_backend import import_openvino; "
-              "import_openvino().convert_model(torch.nn.ReLU(), example_input=torch.zeros(1)); "
-              "from openvino.tools.ovc import telemetry_utils; print(telemetry_utils.tm.__name__)")
-    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "HOME": str(tmp_path)},
-                         capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["openvino.tools.ovc.telemetry_stub"]
-    assert not (tmp_path / "intel").exists()  # where its telemetry keeps a client id and counts
