@@ -16,7 +16,9 @@ kept in the model cache (``model_cache``), checked byte for byte on every use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import sys
 from importlib import metadata
@@ -28,8 +30,10 @@ import numpy as np
 from framehound.darknet import cfg, layers, openvino_graph
 from framehound.detect.detector import network_input
 from framehound.detect.model_cache import CachedModel, cached_model, code_digest
+from framehound.detect.openvino_backend import import_openvino
 from framehound.errors import FramehoundError
 
+log = logging.getLogger("framehound")
 CALIBRATION = Path(__file__).with_name("calibration")
 
 
@@ -42,8 +46,7 @@ def calibration_frames(input_size: int) -> list[np.ndarray]:
 
 
 def _key(model_dir: Path, input_size: int) -> str:
-    import openvino
-
+    openvino = import_openvino()
     frames = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(CALIBRATION.glob("*.jpg")))).hexdigest()
     parts = [hashlib.sha256((model_dir / name).read_bytes()).hexdigest() for name in ("model.cfg", "model.weights")]
     parts += [str(input_size), frames, openvino.__version__, metadata.version("nncf"),
@@ -52,19 +55,21 @@ def _key(model_dir: Path, input_size: int) -> str:
 
 
 def _quantize(model_dir: Path, input_size: int, folder: Path) -> None:
-    import openvino
-
+    openvino = import_openvino()  # first: NNCF then finds no telemetry package either, and sends nothing
     try:
         import nncf
     except ImportError:
         raise FramehoundError("detect.precision: int8 needs NNCF to make the model once: "
                               "pip install -r requirements.txt") from None
-    logging.getLogger("nncf").setLevel(logging.ERROR)  # its progress bars and notes are not the stage's
+    log.info("detect: making the int8 model for %s at %d px (once; calibrating on %d frames)", model_dir.name,
+             input_size, len(list(CALIBRATION.glob("*.jpg"))))
+    logging.getLogger("nncf").setLevel(logging.ERROR)  # its notes are not the stage's
     model = openvino_graph.build_model((model_dir / "model.cfg").read_text(encoding="utf-8"),
                                        model_dir / "model.weights", input_size)
     frames = calibration_frames(input_size)
-    quantized = nncf.quantize(model, nncf.Dataset(frames), subset_size=len(frames),
-                              ignored_scope=nncf.IgnoredScope(patterns=[f"{openvino_graph.HEAD_PREFIX}.*"]))
+    with contextlib.redirect_stdout(io.StringIO()):  # its progress bars (rich) neither
+        quantized = nncf.quantize(model, nncf.Dataset(frames), subset_size=len(frames),
+                                  ignored_scope=nncf.IgnoredScope(patterns=[f"{openvino_graph.HEAD_PREFIX}.*"]))
     openvino.save_model(quantized, folder / "model.xml", compress_to_fp16=False)
 
 
