@@ -21,7 +21,8 @@ anywhere: these machines are shared and noisy, so compare ratios from one run.
     python bench/detect.py                  # 500 frames, opencv, 416
     python bench/detect.py --frames 2000 --modes stage       # RSS at scale
     python bench/detect.py --backend torch --batch-sizes 1,8,32
-    python bench/detect.py --backend opencv,torch,openvino,openvino:bf16   # CPU runtimes side by side
+    python bench/detect.py --backend opencv,openvino,openvino:bf16,openvino:int8   # CPU runtimes side by side
+    python bench/detect.py --backend opencv,openvino:int8 --load 2   # under a neighbour: 2 busy processes
     python bench/detect.py --frames-dir /path/to/jpegs       # no ffmpeg needed
 """
 
@@ -49,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
 BACKENDS = ("opencv", "opencv-cuda", "torch", "openvino")
-PRECISIONS = ("fp32", "bf16", "auto")
+PRECISIONS = ("fp32", "bf16", "int8", "auto")
 
 
 def detect_params(args: argparse.Namespace, batch_size: int) -> DetectParams:
@@ -169,7 +170,7 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     if args.backend == "openvino":
         from framehound.detect.openvino_backend import import_openvino
 
-        import_openvino()  # likewise; compiling the model is inside the clock, converting it was done once
+        import_openvino()  # likewise; building and compiling the model is inside the clock, int8's making was done once
     started = time.perf_counter()
     summary = detect_all(params, Path(args.model), Path(args.frames_table), work / "out", work / "cache")
     rate = len(paths) / (time.perf_counter() - started)
@@ -281,6 +282,8 @@ def main() -> None:
     parser.add_argument("--model-dir")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each mode; the best rate counts")
     parser.add_argument("--no-record", action="store_true", help="don't append to docs/performance.md")
+    parser.add_argument("--load", type=int, default=0,
+                        help="busy processes (a neighbour's load) running beside every measurement")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--paths-file", help=argparse.SUPPRESS)
     parser.add_argument("--frames-table", help=argparse.SUPPRESS)
@@ -300,40 +303,45 @@ def main() -> None:
     (work / "paths.txt").write_text("\n".join(map(str, paths)))
     model = model_dir(args)
     runs = contenders(args.backend)
-    if any(backend == "openvino" for backend, _ in runs):
-        from framehound.detect.openvino_backend import converted_model
+    if ("openvino", "int8") in runs:
+        from framehound.detect.quantize import int8_model
 
         started = time.perf_counter()
-        converted_model(model, args.input_size)  # once, as a first run does; later runs find it cached
-        print(f"openvino: model ready in {time.perf_counter() - started:.1f} s (converted once, then cached)")
+        int8_model(model, args.input_size)  # once, as a first run does; later runs find it cached
+        print(f"openvino int8: model ready in {time.perf_counter() - started:.1f} s (made once, then cached)")
+    neighbours = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
     modes = [m for m in args.modes.split(",") if m]
     if {"stage", "input"} & set(modes):  # pandas and pyarrow: the ceiling alone runs without them
         write_frames_table(paths, work / "frames.parquet")
     batches = [int(b) for b in args.batch_sizes.split(",")]
     results: dict[str, dict] = {}
-    for batch in batches:
-        # Modes and backends interleaved, each run --repeats times, best rate
-        # kept: a neighbour's burst slows one run, never speeds one up.
-        for _ in range(args.repeats):
-            for backend, precision in runs:
-                name = label(backend, precision, args.half)
-                for mode in modes:
-                    if mode == "naive" and backend != "opencv":
-                        continue  # the tutorial path is OpenCV on CPU only
-                    command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
-                               "--frames-table", str(work / "frames.parquet"), "--model", str(model),
-                               "--backend", backend, "--precision", precision,
-                               "--input-size", str(args.input_size),
-                               "--batch-size", str(batch)] + (["--half"] if args.half else [])
-                    out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
-                    run = json.loads(out.strip().splitlines()[-1])
-                    gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
-                    rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
-                    print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
-                    key = f"{name}|{mode}@{batch}"
-                    best = results.setdefault(key, run | {"rates": []})
-                    results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
-                    results[key]["rates"] = [*best["rates"], run["rate"]]
+    try:
+        for batch in batches:
+            # Modes and backends interleaved, each run --repeats times, best rate
+            # kept: a neighbour's burst slows one run, never speeds one up.
+            for _ in range(args.repeats):
+                for backend, precision in runs:
+                    name = label(backend, precision, args.half)
+                    for mode in modes:
+                        if mode == "naive" and backend != "opencv":
+                            continue  # the tutorial path is OpenCV on CPU only
+                        command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
+                                   "--frames-table", str(work / "frames.parquet"), "--model", str(model),
+                                   "--backend", backend, "--precision", precision,
+                                   "--input-size", str(args.input_size),
+                                   "--batch-size", str(batch)] + (["--half"] if args.half else [])
+                        out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+                        run = json.loads(out.strip().splitlines()[-1])
+                        gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
+                        rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
+                        print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
+                        key = f"{name}|{mode}@{batch}"
+                        best = results.setdefault(key, run | {"rates": []})
+                        results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
+                        results[key]["rates"] = [*best["rates"], run["rate"]]
+    finally:
+        for neighbour in neighbours:
+            neighbour.kill()
     shutil.rmtree(work)
     lines = [record_line(args, model, results, name, batch, modes)
              for batch in batches for name in dict.fromkeys(label(b, p, args.half) for b, p in runs)]
@@ -368,7 +376,8 @@ def record_line(args: argparse.Namespace, model: Path, results: dict[str, dict],
     rates = " · ".join(f"{m} {r['rate']:.1f}" for m, r in mine.items())
     rss = max(r["peak_mb"] for r in mine.values())
     print(f"batch {batch}: {', '.join(ratios)}  ({name}, {model.name} @{args.input_size}, {hardware()})")
-    return (f"| {datetime.date.today()} | {hardware()} | {name} | {model.name} @{args.input_size} | {batch} "
+    loaded = f", +{args.load} busy" if args.load else ""
+    return (f"| {datetime.date.today()} | {hardware()}{loaded} | {name} | {model.name} @{args.input_size} | {batch} "
             f"| {args.frames} | {rates} | {', '.join(ratios)} | {rss:.0f} |")
 
 

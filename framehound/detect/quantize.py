@@ -60,7 +60,7 @@ def _quantize(model_dir: Path, input_size: int, folder: Path) -> None:
         import nncf
     except ImportError:
         raise FramehoundError("detect.precision: int8 needs NNCF to make the model once: "
-                              "pip install -r requirements.txt") from None
+                              "pip install -r requirements-int8.txt") from None
     log.info("detect: making the int8 model for %s at %d px (once; calibrating on %d frames)", model_dir.name,
              input_size, len(list(CALIBRATION.glob("*.jpg"))))
     logging.getLogger("nncf").setLevel(logging.ERROR)  # its notes are not the stage's
