@@ -16,7 +16,7 @@ def detections(rows: np.ndarray, width: int, height: int) -> BoxColumns:
     return nms_per_class(decode(rows, width, height, conf_floor=0.1), 0.45)
 
 
-def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+def iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     top_left = np.maximum(box[:2], others[:, :2])
     bottom_right = np.minimum(box[2:], others[:, 2:])
     inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
@@ -31,7 +31,7 @@ def _unmatched(found: BoxColumns, reference: BoxColumns) -> list[str]:
         if conf < 0.2:
             continue
         same = reference.class_id == cls
-        twins = (_iou(box, reference.xyxy[same]) >= 0.95) & (np.abs(reference.confidence[same] - conf) <= 0.02)
+        twins = (iou(box, reference.xyxy[same]) >= 0.95) & (np.abs(reference.confidence[same] - conf) <= 0.02)
         if not twins.any():
             missing.append(f"class {cls} conf {conf:.3f} at {box.round(1).tolist()}")
     return missing

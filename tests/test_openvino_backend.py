@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +21,7 @@ from framehound.detect.run import detect_all
 from framehound.errors import FramehoundError
 from framehound.params import DetectParams
 from tests import test_detect
-from tests.parity import SIZE, assert_detections_match_opencv, assert_rows_match_opencv
+from tests.parity import SIZE, assert_detections_match_opencv, assert_rows_match_opencv, detections, iou
 from tests.test_detect import _write_frames
 
 bikes_frames = test_detect.bikes_frames
@@ -99,3 +101,54 @@ def test_bf16_where_the_cpu_has_none_is_a_clear_error(model_dir: Path) -> None:
         pytest.skip("this CPU has bf16")
     with pytest.raises(FramehoundError, match=r"^detect.precision: bf16 requested, but this CPU has neither"):
         OpenVINODetector(model_dir, SIZE, "bf16")
+
+
+needs_nncf = pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf is not installed")
+
+
+@pytest.fixture(scope="module")
+def int8(model_dir: Path) -> OpenVINODetector:
+    return OpenVINODetector(model_dir, SIZE, "int8")
+
+
+@needs_nncf
+def test_int8_finds_every_box_opencv_finds(int8: OpenVINODetector, images: list[np.ndarray],
+                                                                     batch: np.ndarray,
+                                                                     opencv_rows: list[np.ndarray]) -> None:
+    """Its tolerance: each OpenCV box of confidence ≥ 0.25 has an int8 twin of its class, IoU ≥ 0.85, confidence
+    ≥ 0.1 (docs/quality.md has the ground-truth figures). Quantized heads would find none."""
+    assert int8.name == "openvino-cpu-int8"
+    found = 0
+    for image, ours, theirs in zip(images, int8.infer(batch), opencv_rows, strict=True):
+        height, width = image.shape[:2]
+        mine, reference = detections(ours, width, height), detections(theirs, width, height)
+        for cls, conf, box in zip(reference.class_id, reference.confidence, reference.xyxy, strict=True):
+            if conf >= 0.25:
+                same = (mine.class_id == cls) & (mine.confidence >= 0.1)
+                assert same.any() and iou(box, mine.xyxy[same]).max() >= 0.85, f"class {cls} {conf:.2f} {box}"
+                found += 1
+    assert found >= 10  # the comparison is not vacuous (13 such boxes on these frames)
+
+
+@needs_nncf
+def test_int8_is_the_same_model_made_twice(int8: OpenVINODetector, model_dir: Path, tmp_path: Path) -> None:
+    from framehound.detect.quantize import int8_model
+
+    assert f"model {int8_model(model_dir, SIZE, tmp_path).digest[:16]}" in int8.runtime  # another cache, remade
+
+
+def test_the_detection_cache_key_covers_the_model_that_ran(tmp_path: Path, model_dir: Path,
+                                                            bikes_frames: pd.DataFrame,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows detected by another model (here: another graph builder) are never reused."""
+    from framehound.darknet import openvino_graph
+
+    frames, cache = _write_frames(tmp_path, bikes_frames.head(2)), tmp_path / "cache"
+    assert detect_all(DETECT, model_dir, frames, tmp_path / "a", cache).startswith("2 frames (2 inferred")
+    assert detect_all(DETECT, model_dir, frames, tmp_path / "b", cache).startswith("2 frames (0 inferred, 2 cached)")
+    edited = tmp_path / "openvino_graph.py"
+    edited.write_text(Path(openvino_graph.__file__).read_text() + "\n# a change\n")
+    monkeypatch.setattr(openvino_graph, "__file__", str(edited))
+    assert detect_all(DETECT, model_dir, frames, tmp_path / "c", cache).startswith("2 frames (2 inferred")
+    runtime = json.loads((tmp_path / "c" / "runtime.json").read_text())
+    assert runtime["backend"] == "openvino-cpu-fp32" and runtime["runtime"].startswith("openvino 2026.")

@@ -73,7 +73,7 @@ def _maxpool(ops: Any, x: Any, opts: dict[str, str]) -> Any:
     size, stride, (before, after) = maxpool_geometry(opts)
     if before or after:
         x = ops.pad(x, _const(ops, [0, 0, before, before], np.int64), _const(ops, [0, 0, after, after], np.int64),
-                    "edge")
+                    "edge", _const(ops, 0.0))  # the value is unused with "edge"; given, it is named in order too
     return ops.max_pool(x, [stride] * 2, [1, 1], [0, 0], [0, 0], [size] * 2, "floor").output(0)
 
 
@@ -106,7 +106,7 @@ def _head(ops: Any, x: Any, shape: Shape, input_size: int, index: int) -> Any:
     out = ops.concat([xy, wh, objectness, scores], -1)
     out = ops.reshape(out, _const(ops, [n, rows * cols * a, width], np.int64), False)
     for node in _nodes_between(out, x):
-        node.set_friendly_name(f"{HEAD_PREFIX}{index}/{node.get_name()}")
+        node.set_friendly_name(f"{HEAD_PREFIX}{index}/")  # made unique by ``name_in_order``
     return out
 
 
@@ -158,5 +158,18 @@ def build_model(cfg_text: str, weights: bytes | np.ndarray | Path, input_size: i
     if not heads:
         raise FramehoundError("cfg: has no [yolo] layer to detect with")
     rows = heads[0] if len(heads) == 1 else ops.concat(heads, 1)
-    rows.set_friendly_name("rows")
-    return openvino.Model([ops.result(rows)], [image], "darknet")
+    model = openvino.Model([ops.result(rows)], [image], "darknet")
+    name_in_order(model)
+    return model
+
+
+def name_in_order(model: Any) -> None:
+    """Name every node by its place in the graph, keeping the head tag.
+
+    OpenVINO's default names count the nodes made in the process, so a second build (or
+    any model built before) would serialize other names, and the int8 model other bytes.
+    """
+    for position, node in enumerate(model.get_ordered_ops()):
+        head = node.get_friendly_name() if node.get_friendly_name().startswith(HEAD_PREFIX) else ""
+        node.set_friendly_name(f"{head}{node.get_type_name()}_{position}")
+    model.output(0).get_tensor().set_names({"rows"})

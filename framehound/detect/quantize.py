@@ -70,6 +70,7 @@ def _quantize(model_dir: Path, input_size: int, folder: Path) -> None:
     with contextlib.redirect_stdout(io.StringIO()):  # its progress bars (rich) neither
         quantized = nncf.quantize(model, nncf.Dataset(frames), subset_size=len(frames),
                                   ignored_scope=nncf.IgnoredScope(patterns=[f"{openvino_graph.HEAD_PREFIX}.*"]))
+    openvino_graph.name_in_order(quantized)  # NNCF's new nodes too: the same bytes from every process
     openvino.save_model(quantized, folder / "model.xml", compress_to_fp16=False)
 
 
