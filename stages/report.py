@@ -10,7 +10,8 @@ from framehound.stage import run_stage
 
 def main(params: Params) -> str:
     return report_all(params, Path(paths.extract_frames), Path(paths.quality), Path(paths.filter),
-                      Path(paths.attribution), Path(paths.metrics_quality), Path(paths.report))
+                      Path(paths.attribution), Path(paths.metrics_quality), Path(paths.report),
+                      Path(paths.detect_runtime))
 
 
 if __name__ == "__main__":
