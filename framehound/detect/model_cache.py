@@ -44,14 +44,6 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framehound" / "openvino"
 
 
-def code_digest(*modules: object) -> str:
-    """sha256 of the source files of ``modules``: a change to the code that makes a model is a new key."""
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(module.__file__).read_bytes())  # type: ignore[attr-defined]
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class CachedModel:
     """A model's IR as checked bytes, and their digest (what the detection cache key names)."""

@@ -84,13 +84,15 @@ def network(model_dir: Path, input_size: int, precision: str, cache_dir: Path | 
         cached = int8_model(model_dir, input_size, cache_dir)
         weights = openvino.Tensor(np.frombuffer(cached.weights, np.uint8).copy())
         return openvino.Core().read_model(cached.xml.decode(), weights), cached.digest
-    from framehound.darknet import openvino_graph
-    from framehound.detect.model_cache import code_digest
+    from framehound.darknet import cfg as cfg_module
+    from framehound.darknet import layers, openvino_graph
+    from framehound.hashing import code_digest
 
     cfg, weights = (model_dir / "model.cfg").read_bytes(), (model_dir / "model.weights").read_bytes()
-    digest = hashlib.sha256(b"".join([hashlib.sha256(cfg).digest(), hashlib.sha256(weights).digest(),
-                                      str(input_size).encode(), code_digest(openvino_graph).encode()]))
-    return openvino_graph.build_model(cfg.decode(), np.frombuffer(weights, np.uint8), input_size), digest.hexdigest()
+    parts = [hashlib.sha256(cfg).hexdigest(), hashlib.sha256(weights).hexdigest(), str(input_size),
+             code_digest(cfg_module, layers, openvino_graph)]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return openvino_graph.build_model(cfg.decode(), np.frombuffer(weights, np.uint8), input_size), digest
 
 
 class OpenVINODetector:
