@@ -21,7 +21,9 @@ anywhere: these machines are shared and noisy, so compare ratios from one run.
     python bench/detect.py                  # 500 frames, opencv, 416
     python bench/detect.py --frames 2000 --modes stage       # RSS at scale
     python bench/detect.py --backend torch --batch-sizes 1,8,32
-    python bench/detect.py --backend opencv,torch,openvino,openvino:bf16   # CPU runtimes side by side
+    python bench/detect.py --backend opencv,openvino,openvino:bf16,openvino:int8   # CPU runtimes side by side
+    python bench/detect.py --backend opencv,openvino:int8 --load 2   # under a neighbour: 2 busy processes
+    python bench/detect.py --backend opencv,openvino,openvino+labeler --modes stage   # the default labeler's cost
     python bench/detect.py --frames-dir /path/to/jpegs       # no ffmpeg needed
 """
 
@@ -49,34 +51,44 @@ REPO = Path(__file__).resolve().parents[1]
 
 CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
 BACKENDS = ("opencv", "opencv-cuda", "torch", "openvino")
-PRECISIONS = ("fp32", "bf16", "auto")
+PRECISIONS = ("fp32", "bf16", "int8", "auto")
 
 
 def detect_params(args: argparse.Namespace, batch_size: int) -> DetectParams:
-    """The project's detect params (what `dvc repro` would run) with this run's backend, size and batch."""
-    return dataclasses.replace(load(REPO / layout.params).detect, backend=args.backend, half=args.half,
-                               precision=args.precision, batch_size=batch_size, input_size=args.input_size)
+    """The project's detect params (what `dvc repro` would run) with this run's backend, size and batch: one plain
+    pass, or with ``--labeler`` the project's passes (sizes, mirroring, letterbox) fused as the stage fuses them."""
+    project = load(REPO / layout.params).detect
+    passes = {} if args.labeler else {"extra_sizes": [], "flip": False, "letterbox": False}
+    return dataclasses.replace(project, backend=args.backend, half=args.half, precision=args.precision,
+                               batch_size=batch_size, **({"input_size": args.input_size} | passes))
 
 
-def contenders(spec: str) -> list[tuple[str, str]]:
-    """``(backend, precision)`` pairs from ``--backend``: ``opencv,torch,openvino:bf16``."""
-    pairs = []
+def contenders(spec: str) -> list[tuple[str, str, bool]]:
+    """``(backend, precision, labeler)`` from ``--backend``: ``opencv,torch,openvino:bf16,openvino+labeler``.
+
+    ``+labeler``: the project's passes (detect.extra_sizes, flip, letterbox) fused, stage mode only.
+    """
+    runs = []
     for item in spec.split(","):
-        backend, _, precision = item.partition(":")
-        if backend not in BACKENDS or (precision or "fp32") not in PRECISIONS:
+        spec_part, plus, extra = item.partition("+")
+        backend, _, precision = spec_part.partition(":")
+        if (backend not in BACKENDS or (precision or "fp32") not in PRECISIONS
+                or (plus and extra != "labeler")):
             raise SystemExit(f"--backend: {item!r} is not one of {', '.join(BACKENDS)}, "
-                             f"optionally :{'|:'.join(PRECISIONS)} (openvino)")
-        pairs.append((backend, precision or "fp32"))
-    return pairs
+                             f"optionally :{'|:'.join(PRECISIONS)} (openvino), optionally +labeler")
+        runs.append((backend, precision or "fp32", bool(plus)))
+    return runs
 
 
-def label(backend: str, precision: str, half: bool) -> str:
-    """How a contender is named in the output: ``torch``, ``torch fp16``, ``openvino bf16`` (what auto took)."""
+def label(backend: str, precision: str, half: bool, labeler: bool = False) -> str:
+    """How a contender is named in the output: ``torch``, ``torch fp16``, ``openvino bf16`` (what auto took),
+    ``openvino fp32 labeler`` (the project's passes)."""
+    suffix = " labeler" if labeler else ""
     if backend == "openvino":
         from framehound.detect.openvino_backend import resolve_precision
 
-        return f"openvino {resolve_precision(precision)}"
-    return backend + (" fp16" if half and backend != "opencv" else "")
+        return f"openvino {resolve_precision(precision)}{suffix}"
+    return backend + (" fp16" if half and backend != "opencv" else "") + suffix
 
 
 def prepare_frames(folder: Path, count: int) -> list[Path]:
@@ -169,7 +181,7 @@ def run_stage(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     if args.backend == "openvino":
         from framehound.detect.openvino_backend import import_openvino
 
-        import_openvino()  # likewise; compiling the model is inside the clock, converting it was done once
+        import_openvino()  # likewise; building and compiling the model is inside the clock, int8's making was done once
     started = time.perf_counter()
     summary = detect_all(params, Path(args.model), Path(args.frames_table), work / "out", work / "cache")
     rate = len(paths) / (time.perf_counter() - started)
@@ -197,7 +209,8 @@ def run_input(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     """
     from framehound import tables
     from framehound.darknet.cfg import read_names
-    from framehound.detect.run import detect_frames
+    from framehound.detect.inference import detect_frames
+    from framehound.detect.labeler import Labeler
 
     real, params = _detector(args, batch_size), detect_params(args, batch_size)
     network = FreeNetwork(real.infer(_network_inputs(paths[:16], args.input_size), params.conf_floor),
@@ -205,7 +218,7 @@ def run_input(args: argparse.Namespace, paths: list[Path], batch_size: int) -> f
     names = read_names((Path(args.model) / "model.names").read_text(encoding="utf-8"))
     frames = tables.read_table(Path(args.frames_table), tables.FRAMES)
     started = time.perf_counter()
-    detect_frames(frames, network, names, params.conf_floor, params.nms_threshold)
+    detect_frames(frames, Labeler.single(network, params.conf_floor, params.nms_threshold), names)
     return len(paths) / (time.perf_counter() - started)
 
 
@@ -281,7 +294,10 @@ def main() -> None:
     parser.add_argument("--model-dir")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each mode; the best rate counts")
     parser.add_argument("--no-record", action="store_true", help="don't append to docs/performance.md")
+    parser.add_argument("--load", type=int, default=0,
+                        help="busy processes (a neighbour's load) running beside every measurement")
     parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--labeler", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--paths-file", help=argparse.SUPPRESS)
     parser.add_argument("--frames-table", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
@@ -300,43 +316,49 @@ def main() -> None:
     (work / "paths.txt").write_text("\n".join(map(str, paths)))
     model = model_dir(args)
     runs = contenders(args.backend)
-    if any(backend == "openvino" for backend, _ in runs):
-        from framehound.detect.openvino_backend import converted_model
+    if any(r[:2] == ("openvino", "int8") for r in runs):
+        from framehound.detect.quantize import int8_model
 
         started = time.perf_counter()
-        converted_model(model, args.input_size)  # once, as a first run does; later runs find it cached
-        print(f"openvino: model ready in {time.perf_counter() - started:.1f} s (converted once, then cached)")
+        int8_model(model, args.input_size)  # once, as a first run does; later runs find it cached
+        print(f"openvino int8: model ready in {time.perf_counter() - started:.1f} s (made once, then cached)")
+    neighbours = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
     modes = [m for m in args.modes.split(",") if m]
     if {"stage", "input"} & set(modes):  # pandas and pyarrow: the ceiling alone runs without them
         write_frames_table(paths, work / "frames.parquet")
     batches = [int(b) for b in args.batch_sizes.split(",")]
     results: dict[str, dict] = {}
-    for batch in batches:
-        # Modes and backends interleaved, each run --repeats times, best rate
-        # kept: a neighbour's burst slows one run, never speeds one up.
-        for _ in range(args.repeats):
-            for backend, precision in runs:
-                name = label(backend, precision, args.half)
-                for mode in modes:
-                    if mode == "naive" and backend != "opencv":
-                        continue  # the tutorial path is OpenCV on CPU only
-                    command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
-                               "--frames-table", str(work / "frames.parquet"), "--model", str(model),
-                               "--backend", backend, "--precision", precision,
-                               "--input-size", str(args.input_size),
-                               "--batch-size", str(batch)] + (["--half"] if args.half else [])
-                    out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
-                    run = json.loads(out.strip().splitlines()[-1])
-                    gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
-                    rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
-                    print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
-                    key = f"{name}|{mode}@{batch}"
-                    best = results.setdefault(key, run | {"rates": []})
-                    results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
-                    results[key]["rates"] = [*best["rates"], run["rate"]]
+    try:
+        for batch in batches:
+            # Modes and backends interleaved, each run --repeats times, best rate
+            # kept: a neighbour's burst slows one run, never speeds one up.
+            for _ in range(args.repeats):
+                for backend, precision, labeler in runs:
+                    name = label(backend, precision, args.half, labeler)
+                    for mode in modes:
+                        if (mode == "naive" and backend != "opencv") or (labeler and mode != "stage"):
+                            continue  # the tutorial path is OpenCV on CPU only; passes are the stage's
+                        command = [sys.executable, __file__, "--mode", mode, "--paths-file", str(work / "paths.txt"),
+                                   "--frames-table", str(work / "frames.parquet"), "--model", str(model),
+                                   "--backend", backend, "--precision", precision,
+                                   "--input-size", str(args.input_size),
+                                   "--batch-size", str(batch)] + (["--half"] if args.half else [])
+                        command += ["--labeler"] if labeler else []
+                        out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+                        run = json.loads(out.strip().splitlines()[-1])
+                        gpu = f"  GPU memory {run['gpu_mb']:6.0f} MB" if run["gpu_mb"] else ""
+                        rate = f"{run['rate']:8.1f} frames/s  peak RSS {run['peak_mb']:7.0f} MB"
+                        print(f"{mode:8s} batch {batch:4d}: {rate}{gpu}  {name}", flush=True)
+                        key = f"{name}|{mode}@{batch}"
+                        best = results.setdefault(key, run | {"rates": []})
+                        results[key] = {k: max(best[k], run[k]) for k in ("rate", "peak_mb", "gpu_mb")}
+                        results[key]["rates"] = [*best["rates"], run["rate"]]
+    finally:
+        for neighbour in neighbours:
+            neighbour.kill()
     shutil.rmtree(work)
     lines = [record_line(args, model, results, name, batch, modes)
-             for batch in batches for name in dict.fromkeys(label(b, p, args.half) for b, p in runs)]
+             for batch in batches for name in dict.fromkeys(label(b, p, args.half, lab) for b, p, lab in runs)]
     if not args.no_record:
         with open(REPO / "docs" / "performance.md", "a", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in lines if line))
@@ -368,7 +390,8 @@ def record_line(args: argparse.Namespace, model: Path, results: dict[str, dict],
     rates = " · ".join(f"{m} {r['rate']:.1f}" for m, r in mine.items())
     rss = max(r["peak_mb"] for r in mine.values())
     print(f"batch {batch}: {', '.join(ratios)}  ({name}, {model.name} @{args.input_size}, {hardware()})")
-    return (f"| {datetime.date.today()} | {hardware()} | {name} | {model.name} @{args.input_size} | {batch} "
+    loaded = f", +{args.load} busy" if args.load else ""
+    return (f"| {datetime.date.today()} | {hardware()}{loaded} | {name} | {model.name} @{args.input_size} | {batch} "
             f"| {args.frames} | {rates} | {', '.join(ratios)} | {rss:.0f} |")
 
 

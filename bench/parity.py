@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--reference", help="compare: the reference written here")
     parser.add_argument("--backend", default="opencv", choices=["opencv", "torch", "openvino"])
     parser.add_argument("--half", action="store_true")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"], help="openvino")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8", "auto"], help="openvino")
     parser.add_argument("--min-iou", type=float, default=MIN_IOU, help="compare: a box matches at this IoU")
     parser.add_argument("--input-size", type=int, default=416)
     parser.add_argument("--conf-floor", type=float, default=0.05)

@@ -26,6 +26,7 @@ class paths:
     screen_cache = "data/screen-cache"
     detect = "data/detect"
     detections = "data/detect/detections.parquet"
+    detect_runtime = "data/detect/runtime.json"
     detect_cache = "data/detect-cache"
     filter = "data/filter"
     reviews = "reviews"

@@ -229,8 +229,8 @@ class DetectParams:
     conf_floor: float = setting(NUM, _in_range(0, 1, lo_open=True))
     nms_threshold: float = setting(NUM, _in_range(0, 1, lo_open=True))
     checkpoint_seconds: float = setting(NUM, _in_range(0, 86400), doc="commit new detections this often; 0: each batch")
-    precision: str = setting(STR, _one_of("auto", "fp32", "bf16"), default="fp32",
-                             doc="openvino on CPU; auto: bf16 where the CPU has AVX-512 BF16 or AMX, else fp32")
+    precision: str = setting(STR, _one_of("auto", "fp32", "bf16", "int8"), default="fp32",
+                             doc="openvino on CPU; auto: the same precision on every CPU (docs/quality.md)")
     extra_sizes: list[int] = setting(LIST, _extra_sizes, default=(),
                                      doc="more passes at these input sizes, fused with input_size's")
     flip: bool = setting(BOOL, default=False, doc="each size also on the mirrored frame")
@@ -246,9 +246,9 @@ class DetectParams:
     def __post_init__(self) -> None:
         if self.input_size in self.extra_sizes:
             raise FramehoundError(f"detect.extra_sizes: {self.input_size} is detect.input_size already (list it once)")
-        if self.precision == "bf16" and self.backend in ("opencv", "opencv-cuda", "torch"):
-            raise FramehoundError(f"detect.precision: bf16 runs on the openvino backend only, not {self.backend} "
-                                  "(use backend auto or openvino, or precision fp32)")
+        if self.precision in ("bf16", "int8") and self.backend in ("opencv", "opencv-cuda", "torch"):
+            raise FramehoundError(f"detect.precision: {self.precision} runs on the openvino backend only, not "
+                                  f"{self.backend} (use backend auto or openvino, or precision fp32)")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from framehound.stage import run_stage
 def main(params: Params) -> str:
     return report_all(params, Path(paths.extract_frames), Path(paths.quality), Path(paths.filter),
                       Path(paths.attribution), Path(paths.metrics_quality), Path(paths.threshold_sweep),
-                      Path(paths.report))
+                      Path(paths.report), Path(paths.detect_runtime))
 
 
 if __name__ == "__main__":

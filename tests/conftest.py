@@ -16,11 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 
+from framehound.detect.detector import network_input
+from framehound.detect.opencv_dnn import OpenCVDetector
+from framehound.extract.frames import extract_frames
 from framehound.model.install import install_model
-from framehound.params import Params, load, validate
+from framehound.params import ExtractParams, Params, load, validate
+from tests.parity import SIZE as PARITY_SIZE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -233,3 +239,22 @@ def server(tmp_path: Path, bikes: Path) -> Iterator[LoopbackServer]:
     yield srv
     srv.slow.clear()
     srv.close()
+
+
+# The backends' parity fixtures (tests.parity): 20 real street frames, as network inputs, and OpenCV's rows.
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory, bikes: Path) -> list[np.ndarray]:
+    """20 real street frames, as BGR arrays."""
+    rows = extract_frames(bikes, "bikes", tmp_path_factory.mktemp("frames"),
+                          ExtractParams(fps=2, max_frames_per_video=20, max_side=640, jpeg_qscale=2))
+    return [cv2.imread(str(row["path"])) for row in rows]
+
+
+@pytest.fixture(scope="session")
+def batch(images: list[np.ndarray]) -> np.ndarray:
+    return np.stack([network_input(image, PARITY_SIZE) for image in images])
+
+
+@pytest.fixture(scope="session")
+def opencv_rows(model_dir: Path, batch: np.ndarray) -> list[np.ndarray]:
+    return OpenCVDetector(model_dir, PARITY_SIZE).infer(batch)

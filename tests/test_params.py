@@ -71,7 +71,7 @@ def _broken(default_params: dict, path: str, value: object) -> dict:
         ("detect.half", 1, "detect.half: must be true or false"),
         ("detect.input_size", 400, "detect.input_size: must be a multiple of 32"),
         ("detect.backend", "tpu", "detect.backend: must be one of auto, opencv, opencv-cuda, torch, openvino"),
-        ("detect.precision", "fp16", "detect.precision: must be one of auto, fp32, bf16, got 'fp16'"),
+        ("detect.precision", "fp16", "detect.precision: must be one of auto, fp32, bf16, int8, got 'fp16'"),
         ("split.train", 0.9, "split.train + split.val + split.test: must sum to 1, got 1.2"),
         ("filter.classes", [], "filter.classes: must list at least one entry"),
         ("train.epochs", -1, "train.epochs: must be in [0, 10000], got -1"),

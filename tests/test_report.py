@@ -48,7 +48,7 @@ def _report(root: Path, groundtruth: str | None = None) -> Path:
                      Path("data/evaluate/images.csv"), Path("data/evaluate/sweep.csv"))
         report_all(params, Path("data/extract/frames.parquet"), Path("data/screen/quality.parquet"),
                    Path("data/filter"), Path("data/dataset/attribution.csv"), Path("metrics/quality.json"),
-                   Path("data/evaluate/sweep.csv"), Path("data/report"))
+                   Path("data/evaluate/sweep.csv"), Path("data/report"), Path("data/detect/runtime.json"))
     finally:
         os.chdir(cwd)
     return root / "data/report/index.html"
@@ -115,6 +115,16 @@ def test_the_report_opens_from_disk_its_images_load_and_its_figures_equal_the_da
         assert _metric(tab, "quality.all.groundtruth_boxes") == 2 and _metric(tab, "quality.car.groundtruth_boxes") == 1
 
     _open(page, tmp_path, check)
+
+
+def test_the_report_names_the_runtime_that_detected(small_run):
+    """A dataset that changed with the machine says why: the params on the page name what ran."""
+    ran = {"backend": "openvino-cpu-fp32", "runtime": "openvino 2026.4.1 fp32 model 0123456789abcdef"}
+    (small_run / "data/detect").mkdir(parents=True, exist_ok=True)
+    (small_run / "data/detect/runtime.json").write_text(json.dumps(ran))
+    page = _report(small_run).read_text()
+    assert "runtime: openvino 2026.4.1 fp32 model 0123456789abcdef" in page
+    assert "backend: openvino-cpu-fp32" in page
 
 
 def test_the_same_run_gives_the_same_report_bytes_contact_sheets_included(tmp_path):

@@ -16,21 +16,9 @@ from framehound.darknet.random_weights import random_weights
 from framehound.darknet.torch_model import build_darknet
 from framehound.detect.detector import network_input
 from framehound.detect.opencv_dnn import OpenCVDetector
-from framehound.detect.postprocess import BoxColumns, decode, nms_per_class
 from framehound.detect.torch_backend import TorchDetector, import_torch
 from framehound.errors import FramehoundError
-from framehound.extract.frames import extract_frames
-from framehound.params import ExtractParams
-
-SIZE = 416
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory, bikes: Path) -> list[np.ndarray]:
-    """20 real street frames, as BGR arrays."""
-    rows = extract_frames(bikes, "bikes", tmp_path_factory.mktemp("frames"),
-                          ExtractParams(fps=2, max_frames_per_video=20, max_side=640, jpeg_qscale=2))
-    return [cv2.imread(str(row["path"])) for row in rows]
+from tests.parity import SIZE, assert_detections_match_opencv, assert_rows_match_opencv, detections
 
 
 @pytest.fixture(scope="module")
@@ -39,43 +27,8 @@ def torch_detector(model_dir: Path) -> TorchDetector:
 
 
 @pytest.fixture(scope="module")
-def batch(images: list[np.ndarray]) -> np.ndarray:
-    return np.stack([network_input(image, SIZE) for image in images])
-
-
-@pytest.fixture(scope="module")
 def torch_rows(torch_detector: TorchDetector, batch: np.ndarray) -> list[np.ndarray]:
     return torch_detector.infer(batch)
-
-
-@pytest.fixture(scope="module")
-def opencv_rows(model_dir: Path, batch: np.ndarray) -> list[np.ndarray]:
-    return OpenCVDetector(model_dir, SIZE).infer(batch)
-
-
-def _detections(rows: np.ndarray, width: int, height: int) -> BoxColumns:
-    return nms_per_class(decode(rows, width, height, conf_floor=0.1), 0.45)
-
-
-def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    top_left = np.maximum(box[:2], others[:, :2])
-    bottom_right = np.minimum(box[2:], others[:, 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-    area = np.prod(box[2:] - box[:2])
-    return inter / (area + np.prod(others[:, 2:] - others[:, :2], axis=1) - inter)
-
-
-def _unmatched(found: BoxColumns, reference: BoxColumns) -> list[str]:
-    """Boxes of ``found`` (confidence >= 0.2) with no same-class twin in ``reference``."""
-    missing = []
-    for cls, conf, box in zip(found.class_id, found.confidence, found.xyxy, strict=True):
-        if conf < 0.2:
-            continue
-        same = reference.class_id == cls
-        twins = (_iou(box, reference.xyxy[same]) >= 0.95) & (np.abs(reference.confidence[same] - conf) <= 0.02)
-        if not twins.any():
-            missing.append(f"class {cls} conf {conf:.3f} at {box.round(1).tolist()}")
-    return missing
 
 
 def test_name_says_what_runs(torch_detector: TorchDetector) -> None:
@@ -106,28 +59,9 @@ def test_rows_under_the_objectness_floor_are_left_out_without_losing_a_detection
         np.testing.assert_array_equal(few_rows, all_rows[all_rows[:, 4] >= 0.1])
         assert 0 < len(few_rows) < len(all_rows) / 10
         height, width = image.shape[:2]
-        expected, found = _detections(all_rows, width, height), _detections(few_rows, width, height)
+        expected, found = detections(all_rows, width, height), detections(few_rows, width, height)
         np.testing.assert_array_equal(found.xyxy, expected.xyxy)
         np.testing.assert_array_equal(found.class_id, expected.class_id)
-
-
-def assert_rows_match_opencv(rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:
-    """Every raw row of every frame within 1e-4 of OpenCV's (another backend's tests use it too)."""
-    assert [r.shape for r in rows] == [r.shape for r in opencv_rows] == [(2535, 85)] * 20
-    np.testing.assert_allclose(np.stack(rows), np.stack(opencv_rows), rtol=0, atol=1e-4)
-
-
-def assert_detections_match_opencv(images: list[np.ndarray], rows: list[np.ndarray],
-                                   opencv_rows: list[np.ndarray]) -> None:
-    """Each box (confidence >= 0.2) has a twin in OpenCV's detections, and the other way round."""
-    found = 0
-    for image, ours, theirs in zip(images, rows, opencv_rows, strict=True):
-        height, width = image.shape[:2]
-        our_boxes, opencv_boxes = _detections(ours, width, height), _detections(theirs, width, height)
-        assert _unmatched(opencv_boxes, our_boxes) == []
-        assert _unmatched(our_boxes, opencv_boxes) == []
-        found += int((opencv_boxes.confidence >= 0.2).sum())
-    assert found >= 20  # the comparison is not vacuous
 
 
 def test_raw_rows_match_opencv_row_for_row(torch_rows: list[np.ndarray], opencv_rows: list[np.ndarray]) -> None:

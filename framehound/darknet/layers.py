@@ -19,6 +19,8 @@ from framehound.darknet.cfg import Section, parse_cfg, render_cfg
 from framehound.errors import FramehoundError
 
 LAYER_TYPES = frozenset({"convolutional", "maxpool", "upsample", "route", "shortcut", "yolo"})
+# OpenCV's Darknet importer gives every batch norm this epsilon; every runtime here folds with it.
+BN_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,16 @@ class ConvSpec:
         """float32 values in the weights file's order (inverse of ``unpack``)."""
         parts = [bias, *(batch_norm or ()), kernel]
         return np.concatenate([np.asarray(a, np.float32).reshape(-1) for a in parts])
+
+    def folded(self, floats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(kernel, bias)`` float32 with batch norm folded in (computed in float64), for inference."""
+        bias, batch_norm, kernel = self.unpack(floats.astype(np.float64))
+        if batch_norm is not None:
+            scale, mean, variance = batch_norm
+            factor = scale / np.sqrt(variance + BN_EPS)
+            kernel = kernel * factor[:, None, None, None]
+            bias = bias - mean * factor
+        return kernel.astype(np.float32), bias.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,27 @@ def plan_shapes(sections: list[Section]) -> list[Shape]:
         shapes.append(shape)
         channels.append(shape.out_channels)
     return shapes
+
+
+def maxpool_geometry(opts: dict[str, str]) -> tuple[int, int, tuple[int, int]]:
+    """``(size, stride, (before, after))`` of a [maxpool]: Darknet pads ``size - 1``, the larger half after.
+
+    That is what keeps the grid size for yolov3-tiny's stride-1, size-2 pool.
+    """
+    stride = int(opts.get("stride", 1))
+    size = int(opts.get("size", stride))
+    padding = int(opts.get("padding", size - 1))
+    return size, stride, (padding // 2, padding - padding // 2)
+
+
+def yolo_head(opts: dict[str, str], channels: int, where: str) -> tuple[list[tuple[float, float]], int, float, bool]:
+    """A [yolo] layer's ``(anchors it predicts, classes, scale_x_y, new_coords)``; its input must fit them."""
+    anchors, mask = yolo_anchors(opts)
+    classes = int(opts.get("classes", 20))
+    if channels != len(mask) * (5 + classes):
+        raise FramehoundError(f"{where}: gets {channels} channels, but {len(mask)} anchors × "
+                              f"(5 + {classes} classes) needs {len(mask) * (5 + classes)}")
+    return [anchors[m] for m in mask], classes, float(opts.get("scale_x_y", 1)), bool(int(opts.get("new_coords", 0)))
 
 
 def head_conv_indices(sections: list[Section]) -> list[int]:

@@ -3,7 +3,7 @@
 Kernels are normal with standard deviation 1/sqrt(fan-in), so activations keep
 their scale through a deep network and every layer's output matters; batch-norm
 scales and variances lie in 0.5..1.5, means and biases are small. Seeded: the
-same file every time.
+same file every time. Needs no PyTorch.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.layers import ConvSpec, write_weights
-from framehound.darknet.torch_model import YoloHead, plan_layers
+from framehound.darknet.layers import ConvSpec, plan_shapes, write_weights
 
 
 def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias: float | None = None) -> bytes:
@@ -23,14 +22,15 @@ def random_weights(cfg_text: str, seed: int | np.random.Generator = 0, head_bias
     the others when None.
     """
     rng = np.random.default_rng(seed)
-    planned = plan_layers(parse_cfg(cfg_text))
+    shapes = plan_shapes(parse_cfg(cfg_text))
     layers = []
-    for index, conv in enumerate(planned):
-        if not isinstance(conv, ConvSpec):
+    for index, shape in enumerate(shapes):
+        conv = shape.conv
+        if conv is None:
             continue
         n = conv.filters
         biases = rng.normal(0, 0.1, n)
-        if head_bias is not None and index + 1 < len(planned) and isinstance(planned[index + 1], YoloHead):
+        if head_bias is not None and index + 1 < len(shapes) and shapes[index + 1].section.type == "yolo":
             biases = np.full(n, head_bias)
         kernel = rng.normal(0, 1 / np.sqrt(np.prod(conv.weight_shape[1:])), conv.weight_shape)
         scales_means_variances = (rng.uniform(0.5, 1.5, n), rng.normal(0, 0.1, n), rng.uniform(0.5, 1.5, n))

@@ -16,11 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from framehound.darknet.cfg import Section, parse_cfg
-from framehound.darknet.layers import ConvSpec, plan_shapes, split_weights, yolo_anchors
+from framehound.darknet.layers import ConvSpec, maxpool_geometry, plan_shapes, split_weights, yolo_head
 from framehound.errors import FramehoundError
-
-# OpenCV's Darknet importer gives every batch norm this epsilon.
-BN_EPS = 1e-6
 
 ACTIVATIONS = {
     "leaky": lambda: nn.LeakyReLU(0.1),
@@ -40,15 +37,12 @@ def activation(name: str, where: str) -> nn.Module:
 
 
 class MaxPool(nn.Module):
-    """Darknet max pooling: ``size - 1`` padding split left/right, the larger half right and bottom.
+    """Darknet max pooling (``layers.maxpool_geometry``)."""
 
-    That is what keeps the grid size for yolov3-tiny's stride-1, size-2 pool.
-    """
-
-    def __init__(self, size: int, stride: int, padding: int) -> None:
+    def __init__(self, size: int, stride: int, pads: tuple[int, int]) -> None:
         super().__init__()
         self.size, self.stride = size, stride
-        self.pads = (padding // 2, padding - padding // 2) * 2  # left, right, top, bottom
+        self.pads = pads * 2  # left, right, top, bottom
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded = F.pad(x, self.pads, value=float("-inf"))
@@ -149,22 +143,6 @@ class DarknetNet(nn.Module):
         return torch.cat([head(x, image.shape[-1], image.shape[-2]) for head, x in self.head_inputs(image)], dim=1)
 
 
-def _maxpool(opts: dict[str, str]) -> MaxPool:
-    stride = int(opts.get("stride", 1))
-    size = int(opts.get("size", stride))
-    return MaxPool(size, stride, int(opts.get("padding", size - 1)))
-
-
-def _yolo(opts: dict[str, str], channels: int, where: str) -> YoloHead:
-    anchors, mask = yolo_anchors(opts)
-    classes = int(opts.get("classes", 20))
-    if channels != len(mask) * (5 + classes):
-        raise FramehoundError(f"{where}: gets {channels} channels, but {len(mask)} anchors × "
-                              f"(5 + {classes} classes) needs {len(mask) * (5 + classes)}")
-    return YoloHead([anchors[m] for m in mask], classes, float(opts.get("scale_x_y", 1)),
-                    bool(int(opts.get("new_coords", 0))))
-
-
 def plan_layers(sections: list[Section]) -> list[nn.Module | ConvSpec]:
     """Every layer after [net] (``plan_shapes``), with convolutions still waiting for weights."""
     layers: list[nn.Module | ConvSpec] = []
@@ -174,7 +152,7 @@ def plan_layers(sections: list[Section]) -> list[nn.Module | ConvSpec]:
         if shape.conv is not None:
             layer = shape.conv
         elif kind == "maxpool":
-            layer = _maxpool(opts)
+            layer = MaxPool(*maxpool_geometry(opts))
         elif kind == "upsample":
             layer = nn.Upsample(scale_factor=int(opts.get("stride", 2)), mode="nearest")
         elif kind == "route":
@@ -182,24 +160,19 @@ def plan_layers(sections: list[Section]) -> list[nn.Module | ConvSpec]:
         elif kind == "shortcut":
             layer = Shortcut(shape.sources[0], activation(opts.get("activation", "linear"), shape.where))
         else:
-            layer = _yolo(opts, shape.in_channels, shape.where)
+            layer = YoloHead(*yolo_head(opts, shape.in_channels, shape.where))
         layers.append(layer)
     return layers
 
 
 def folded_conv(spec: ConvSpec, floats: np.ndarray) -> nn.Sequential:
     """Conv + activation with batch norm folded into the kernel and bias (in float64, then float32)."""
-    bias, batch_norm, weight = spec.unpack(floats.astype(np.float64))
-    if batch_norm is not None:
-        scale, mean, variance = batch_norm
-        factor = scale / np.sqrt(variance + BN_EPS)
-        weight = weight * factor[:, None, None, None]
-        bias = bias - mean * factor
+    weight, bias = spec.folded(floats)
     # Built on the meta device: no time spent on a random init that is overwritten.
     conv = nn.Conv2d(spec.in_channels, spec.filters, spec.size, spec.stride, spec.padding, groups=spec.groups,
                      device="meta")
-    conv.weight = nn.Parameter(torch.from_numpy(weight.astype(np.float32)), requires_grad=False)
-    conv.bias = nn.Parameter(torch.from_numpy(bias.astype(np.float32)), requires_grad=False)
+    conv.weight = nn.Parameter(torch.from_numpy(weight), requires_grad=False)
+    conv.bias = nn.Parameter(torch.from_numpy(bias), requires_grad=False)
     return nn.Sequential(conv, activation(spec.activation, spec.where))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 from framehound.detect.detector import Detector
@@ -10,6 +11,8 @@ from framehound.detect.opencv_dnn import OpenCVDetector, opencv_cuda_available
 from framehound.detect.openvino_backend import OpenVINODetector, openvino_installed
 from framehound.errors import FramehoundError
 from framehound.params import DetectParams
+
+log = logging.getLogger("framehound")
 
 
 def _torch_installed() -> bool:
@@ -27,10 +30,11 @@ def _torch_cuda_available() -> bool:
 def choose_backend(requested: str) -> tuple[str, str]:
     """The backend to run for ``detect.backend`` and why.
 
-    ``auto`` prefers a GPU: OpenCV's CUDA backend when cv2 was built with it,
-    else PyTorch on CUDA. On a CPU-only machine OpenVINO when it and PyTorch
-    (which builds the network it converts) are installed, else PyTorch, else
-    OpenCV: that is their order of speed on yolov3-tiny (docs/performance.md).
+    ``auto`` is OpenVINO wherever its wheel installs (Linux x86-64 and aarch64,
+    Windows, macOS arm64): the runtime that made the committed dataset, so a fresh
+    clone gets the same bytes. Without it, OpenCV, and ``detect`` says in one line
+    that the dataset may differ. GPUs are opt-in (``opencv-cuda``, ``torch``): a
+    GPU's floats differ from the CPU's, and so would the dataset.
     """
     if requested == "opencv-cuda" and not opencv_cuda_available():
         raise FramehoundError(
@@ -39,23 +43,19 @@ def choose_backend(requested: str) -> tuple[str, str]:
         )
     if requested != "auto":
         return requested, "requested"
-    if opencv_cuda_available():
-        return "opencv-cuda", "OpenCV built with CUDA and a device is present"
-    if _torch_cuda_available():
-        return "torch", "PyTorch sees a CUDA device (this OpenCV has no CUDA)"
-    if _torch_installed() and openvino_installed():
-        return "openvino", "no CUDA device; OpenVINO is the fastest CPU runtime installed"
-    if _torch_installed():
-        return "torch", "no CUDA device and no OpenVINO; PyTorch is faster than OpenCV on CPU"
-    return "opencv", "no CUDA device and no PyTorch: OpenCV's CPU path"
+    if openvino_installed():
+        return "openvino", "auto: OpenVINO, the runtime of the committed dataset"
+    log.warning("detect.backend auto: OpenVINO is not installed here (no wheel for this platform?), so detect runs "
+                "on OpenCV and the dataset may differ from the committed one")
+    return "opencv", "auto without OpenVINO: OpenCV's CPU path"
 
 
 def build_detector(backend: str, model_dir: Path, params: DetectParams) -> Detector:
     """Instantiate the chosen backend with the detect params."""
     on_cpu = backend == "opencv" or (backend == "torch" and not _torch_cuda_available())
-    if params.precision == "bf16" and on_cpu:
-        raise FramehoundError(f"detect.precision: bf16 runs on the openvino backend only, and {backend} was chosen "
-                              "(install openvino, or use precision fp32)")
+    if params.precision in ("bf16", "int8") and on_cpu:
+        raise FramehoundError(f"detect.precision: {params.precision} runs on the openvino backend only, and "
+                              f"{backend} was chosen (install openvino, or use precision fp32)")
     if backend == "torch":
         from framehound.detect.torch_backend import TorchDetector
 

@@ -55,6 +55,12 @@ class Labeler:
         return next(iter(self.detectors.values())).name
 
     @property
+    def runtime(self) -> str:
+        """What ran, to the model: each size's runtime and version (OpenVINO: and its model's digest)."""
+        return "; ".join(dict.fromkeys(getattr(d, "runtime", "") for d in self.detectors.values() if
+                                       getattr(d, "runtime", "")))
+
+    @property
     def batch_size(self) -> int:
         return next(iter(self.detectors.values())).batch_size
 

@@ -49,6 +49,7 @@ class OpenCVDetector:
             self.net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
             self.name = "opencv-cpu"
         self.output_names = self.net.getUnconnectedOutLayersNames()
+        self.runtime = f"opencv {cv2.__version__} {self.name}"  # another version may give other floats
         self.input_size = input_size
 
     def infer(self, batch: np.ndarray, min_objectness: float = 0.0) -> list[np.ndarray]:

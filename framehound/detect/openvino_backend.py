@@ -1,13 +1,11 @@
 """YOLO inference through OpenVINO: the fastest CPU path measured (docs/performance.md).
 
-The network is the PyTorch one built from the same ``.cfg``/``.weights``
-(``framehound.darknet.torch_model``), converted once by ``openvino.convert_model``
-with the 8-bit NHWC input, the scaling to 0..1 and the move to channels-first
-inside the graph. The converted model is kept in a per-user cache folder
-(``$XDG_CACHE_HOME/framehound/openvino``), never in a DVC output, keyed by
-what makes it differ: the model files' sha256, the input size and the
-OpenVINO version. Precision is not in that key: it is applied when
-the model is compiled (0.1–1 s), so fp32 and bf16 share one converted model.
+The network is built straight from the ``.cfg``/``.weights`` with OpenVINO's graph
+API (``framehound.darknet.openvino_graph``, about 0.5 s for yolov3-tiny), in memory
+on every run: no PyTorch, and nothing on disk that could be stale or damaged.
+Only the int8 model, which takes a calibration run to make, is kept in the
+per-user model cache (``framehound.detect.model_cache``), checked byte for byte
+before it is compiled.
 
 Frames run one per inference request, as many requests in flight as
 OpenVINO's THROUGHPUT hint makes streams (2 on 2 cores: one thread each; 1.04–1.3×
@@ -21,23 +19,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
-import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from framehound.atomic import atomic_path
 from framehound.errors import FramehoundError
-from framehound.hashing import sha256_file
 
-# Bump when the conversion below changes, so caches of the old one are not reused.
-CONVERSION = 1
-# OpenVINO's names for detect.precision.
-HINTS = {"fp32": "f32", "bf16": "bf16"}
+# OpenVINO's inference precision per detect.precision: int8 runs its quantized layers in int8, the rest in f32.
+HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "f32"}
+# What detect.precision auto means, the same on every machine (docs/quality.md has the ground-truth figures).
+AUTO_PRECISION = "fp32"
 
 
 def openvino_installed() -> bool:
@@ -67,59 +61,38 @@ def cpu_has_bf16() -> bool:
 
 
 def resolve_precision(requested: str) -> str:
-    """``fp32`` or ``bf16`` for ``detect.precision``: ``auto`` takes bf16 where the CPU has it."""
+    """``fp32``, ``bf16`` or ``int8`` for ``detect.precision``: ``auto`` is ``AUTO_PRECISION`` on every CPU."""
     if requested == "auto":
-        return "bf16" if cpu_has_bf16() else "fp32"
+        return AUTO_PRECISION
     if requested == "bf16" and not cpu_has_bf16():
         raise FramehoundError("detect.precision: bf16 requested, but this CPU has neither AVX-512 BF16 nor AMX "
-                              "(use fp32 or auto)")
+                              "(use fp32, int8 or auto)")
     return requested
 
 
-def default_cache_dir() -> Path:
-    """Where converted models are kept: the user's cache folder, outside every project and DVC output."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "framehound" / "openvino"
+def network(model_dir: Path, input_size: int, precision: str, cache_dir: Path | None = None) -> tuple[Any, str]:
+    """The ``openvino.Model`` to compile for ``precision``, and a digest of what it computes.
 
-
-def _conversion_key(model_dir: Path, input_size: int) -> str:
-    parts = [sha256_file(model_dir / "model.cfg"), sha256_file(model_dir / "model.weights"), str(input_size),
-             import_openvino().__version__, str(CONVERSION)]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def _convert(model_dir: Path, input_size: int, target: Path) -> None:
-    """Build the PyTorch network and save it as OpenVINO IR (fp32 weights) at ``target``."""
+    fp32 and bf16 share the graph built from the cfg and weights (the digest covers
+    them and the code that builds it); int8 is the cached quantized model, its
+    digest that of its bytes.
+    """
     openvino = import_openvino()
-    try:
-        import torch
-    except ImportError:
-        raise FramehoundError("detect.backend: openvino converts the model through PyTorch the first time: "
-                              "pip install -r requirements-gpu.txt, or use detect.backend: opencv") from None
-    from openvino.preprocess import PrePostProcessor
+    if precision == "int8":
+        from framehound.detect.quantize import int8_model
 
-    from framehound.darknet.torch_model import build_darknet
+        cached = int8_model(model_dir, input_size, cache_dir)
+        weights = openvino.Tensor(np.frombuffer(cached.weights, np.uint8).copy())
+        return openvino.Core().read_model(cached.xml.decode(), weights), cached.digest
+    from framehound.darknet import cfg as cfg_module
+    from framehound.darknet import layers, openvino_graph
+    from framehound.hashing import code_digest
 
-    network = build_darknet((model_dir / "model.cfg").read_text(encoding="utf-8"), model_dir / "model.weights")
-    with warnings.catch_warnings():
-        # Tracing warns that the heads' anchors become constants (as meant) and that it is deprecated.
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        model = openvino.convert_model(network, example_input=torch.zeros(1, 3, input_size, input_size),
-                                       input=[(1, 3, input_size, input_size)])
-    steps = PrePostProcessor(model)
-    steps.input().tensor().set_element_type(openvino.Type.u8).set_layout(openvino.Layout("NHWC"))
-    steps.input().preprocess().convert_element_type(openvino.Type.f32).scale(255.0)
-    steps.input().model().set_layout(openvino.Layout("NCHW"))
-    with atomic_path(target, directory=True) as staging:
-        openvino.save_model(steps.build(), staging / "model.xml", compress_to_fp16=False)
-
-
-def converted_model(model_dir: Path, input_size: int, cache_dir: Path | None = None) -> Path:
-    """The model's OpenVINO IR (``model.xml``), converted now only if no earlier run left it in the cache."""
-    folder = (cache_dir or default_cache_dir()) / _conversion_key(model_dir, input_size)
-    if not (folder / "model.xml").is_file():
-        _convert(model_dir, input_size, folder)
-    return folder / "model.xml"
+    cfg, weights = (model_dir / "model.cfg").read_bytes(), (model_dir / "model.weights").read_bytes()
+    parts = [hashlib.sha256(cfg).hexdigest(), hashlib.sha256(weights).hexdigest(), str(input_size),
+             code_digest(cfg_module, layers, openvino_graph)]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return openvino_graph.build_model(cfg.decode(), np.frombuffer(weights, np.uint8), input_size), digest
 
 
 class OpenVINODetector:
@@ -129,19 +102,20 @@ class OpenVINODetector:
                  cache_dir: Path | None = None) -> None:
         openvino = import_openvino()
         precision = resolve_precision(precision)
-        xml = converted_model(model_dir, input_size, cache_dir)
+        model, digest = network(model_dir, input_size, precision, cache_dir)
         # Not pinned to cores: on a shared machine a neighbour on a stream's core stalls the whole call
         # (measured on 2 loaded cores: bf16 19.6 frames/s unpinned against 15.4 pinned, fp32 8.4 against 7.8).
-        self.compiled = openvino.Core().compile_model(xml, "CPU", {
+        self.compiled = openvino.Core().compile_model(model, "CPU", {
             "INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "THROUGHPUT",
             "ENABLE_CPU_PINNING": False})
         self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self.queue = openvino.AsyncInferQueue(self.compiled, self.requests)
         self.name = f"openvino-cpu-{precision}"
+        # What the detection cache key names: the runtime's version and the model's digest.
+        self.runtime = f"openvino {openvino.__version__} {precision} model {digest[:16]}"
         self.input_size = input_size
         # A few frames per stream per call: the streams idle only while the last ones of a call finish.
         self.batch_size = 4 * self.requests
-
     def infer(self, batch: np.ndarray, min_objectness: float = 0.0) -> list[np.ndarray]:
         """Rows per image, objectness at least ``min_objectness``; the frames spread over the streams."""
         results: list[np.ndarray] = [np.empty(0)] * len(batch)

@@ -47,9 +47,11 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     log.info("backend=%s (%s)", backend_name, f"on {cluster.where}" if cluster else why)
     # The model stage recorded the files' checksums: no need to re-read 35+ MB of weights.
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["files"]
+    # The runtime names what ran: its version and, for OpenVINO, the digest of the model it compiled.
+    runtime = labeler.runtime or backend_name
     key = cache_key({"cfg": model["cfg"]["sha256"], "weights": model["weights"]["sha256"],
                      "input_size": params.input_size, "conf_floor": params.conf_floor,
-                     "nms_threshold": params.nms_threshold, "backend": backend_name,
+                     "nms_threshold": params.nms_threshold, "backend": backend_name, "runtime": runtime,
                      **labeler.settings()})
     started = time.perf_counter()
     cache, inferred_remotely = load_cache(cache_dir, key), 0
@@ -68,6 +70,7 @@ def detect_all(params: DetectParams, model_dir: Path, frames_parquet: Path, out_
     with atomic_path(out_dir, directory=True) as staging:
         tables.write_table(result.detections, staging / "detections.parquet", tables.DETECTIONS)
         tables.write_table(result.failures, staging / "failures.csv", tables.FAILURES)
+        (staging / "runtime.json").write_text(json.dumps({"backend": backend_name, "runtime": runtime}) + "\n")
     save_cache(cache_dir, key, result.cache)
     done = len(frames) - len(result.failures)
     busy = "" if cluster else f" (network busy {result.network_s / elapsed:.0%})"

@@ -49,6 +49,7 @@ class TorchDetector:
         self.model = build_darknet(cfg, model_dir / "model.weights").to(
             self.device, self.dtype, memory_format=torch.channels_last)
         self.name = f"torch-{self.device.type}-{'fp16' if self.dtype == torch.float16 else 'fp32'}"
+        self.runtime = f"torch {torch.__version__} {self.name}"  # another version may give other floats
         self.input_size = input_size
         self.batch_size = batch_size
 

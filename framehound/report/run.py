@@ -38,8 +38,13 @@ def _pick(frame_ids: list[str], count: int, seed: int) -> list[str]:
 
 
 def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: Path,
-               attribution: Path, label_quality: Path, threshold_sweep: Path, out_dir: Path) -> str:
-    """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd."""
+               attribution: Path, label_quality: Path, threshold_sweep: Path, out_dir: Path,
+               detect_runtime: Path) -> str:
+    """Write ``out_dir/index.html`` atomically; frame paths in the tables are relative to the cwd.
+
+    ``detect_runtime`` (detect's ``runtime.json``): shown beside the detect params, so a dataset that
+    changed with the machine says which runtime made it (absent from detect outputs made before it existed).
+    """
     classes = params.filter.dataset_classes
     frames = tables.read_table(filter_dir / "frames.parquet", tables.FRAMES)
     labels = tables.read_table(filter_dir / "labels.parquet", tables.LABELS)
@@ -66,6 +71,8 @@ def report_all(params: Params, extract_frames: Path, quality: Path, filter_dir: 
     shown = {k: v for k, v in params.as_dict().items()
              if k in ("model", "extract", "screen", "detect", "filter", "split", "evaluate")}
     shown["fetch"] = {"sources": params.as_dict()["fetch"]["sources"]}
+    if detect_runtime.is_file():
+        shown["detect"] = {**shown["detect"], "ran": json.loads(detect_runtime.read_text(encoding="utf-8"))}
     curve = tables.read_table(threshold_sweep, tables.SWEEP)
     page = render(summary, sheets, shown, json.loads(label_quality.read_text(encoding="utf-8")), curve,
                   incompleteness(unlabelled, params.filter.incomplete, labels, frames), incomplete_sheet, rule_examples)

@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from framehound.darknet.cfg import parse_cfg
-from framehound.darknet.layers import ConvSpec, head_conv_indices, resize_head
-from framehound.darknet.torch_model import BN_EPS, DarknetNet, activation, conv_weights, plan_layers
+from framehound.darknet.layers import BN_EPS, ConvSpec, head_conv_indices, resize_head
+from framehound.darknet.torch_model import DarknetNet, activation, conv_weights, plan_layers
 from framehound.errors import FramehoundError
 
 # Objectness starts near 1% (sigmoid(-4.6)): almost every cell is background.
