@@ -23,14 +23,13 @@ import numpy as np
 from framehound.darknet.cfg import parse_cfg
 from framehound.darknet.layers import ConvSpec, Shape, maxpool_geometry, plan_shapes, split_weights, yolo_head
 from framehound.errors import FramehoundError
+from framehound.openvino_runtime import import_openvino
 
 # The friendly-name prefix of every node of a [yolo] head's decoding: int8 quantization leaves them out.
 HEAD_PREFIX = "yolo_head"
 
 
 def _ops() -> Any:
-    from framehound.detect.openvino_backend import import_openvino
-
     import_openvino()
     import openvino.opset13 as ops
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from framehound.errors import FramehoundError
+from framehound.openvino_runtime import import_openvino
 
 # OpenVINO's inference precision per detect.precision: int8 runs its quantized layers in int8, the rest in f32.
 HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "f32"}
@@ -36,23 +35,6 @@ AUTO_PRECISION = "fp32"
 
 def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
-
-
-def import_openvino() -> ModuleType:
-    """The openvino module, or a FramehoundError that says how to install it.
-
-    A plain ``import openvino`` starts its telemetry (a client id in ``~/intel``)
-    and its converter reports every conversion to Google Analytics, unless the
-    ``openvino_telemetry`` package cannot be imported, when it takes its own
-    no-op stub: hidden here, so detect writes nothing there and contacts no site.
-    Import openvino through this function, first.
-    """
-    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  None: "import fails"
-    try:
-        import openvino
-    except ImportError:
-        raise FramehoundError("detect.backend: openvino needs OpenVINO: pip install -r requirements.txt") from None
-    return openvino
 
 
 def cpu_has_bf16() -> bool:

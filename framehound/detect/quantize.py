@@ -30,9 +30,9 @@ import numpy as np
 from framehound.darknet import cfg, layers, openvino_graph
 from framehound.detect.detector import network_input
 from framehound.detect.model_cache import CachedModel, cached_model
-from framehound.detect.openvino_backend import import_openvino
 from framehound.errors import FramehoundError
 from framehound.hashing import code_digest
+from framehound.openvino_runtime import import_openvino
 
 log = logging.getLogger("framehound")
 CALIBRATION = Path(__file__).with_name("calibration")
