@@ -30,13 +30,14 @@ from framehound.shards import frame_ranges, read_jpeg
 
 @dataclass
 class Frame:
-    """One frame after loading: ``inputs`` (its network input per size) is None when cached or undecodable."""
+    """One frame after loading: ``inputs`` (its network input per (size, letterbox) view) is None when cached or
+    undecodable."""
 
     frame_id: str
     sha256: str
     width: int = 0
     height: int = 0
-    inputs: dict[int, np.ndarray] | None = None
+    inputs: dict[tuple[int, bool], np.ndarray] | None = None
     error: str = ""
 
 
@@ -124,7 +125,6 @@ class DetectResult:
     cache: pd.DataFrame
     inferred: int
     network_s: float  # time inside ``infer``: near the wall time, the network is the bottleneck
-    inputs: int = 0   # network inputs run: frames inferred × passes
 
 
 @dataclass
@@ -168,5 +168,4 @@ def detect_frames(frames: pd.DataFrame, labeler: Labeler, names: list[str], cach
     detections["class_id"] = detections["class_id"].astype(np.int64)
     detections["class_name"] = np.asarray(names, dtype=object)[detections["class_id"].to_numpy()]
     failure_frame = pd.DataFrame(failures) if failures else tables.empty(tables.FAILURES)
-    return DetectResult(detections, failure_frame, merged_cache, inferred, labeler.network_s - network_before,
-                        inferred * len(labeler.passes))
+    return DetectResult(detections, failure_frame, merged_cache, inferred, labeler.network_s - network_before)

@@ -93,8 +93,9 @@ class Labeler:
         count = len(inputs)
         for size, detector in self.detectors.items():
             mine = [p for p in self.passes if p.size == size]
-            views = np.concatenate([mirrored(batch) if p.flip else batch
-                                    for p in mine for batch in [np.stack([frame[p.view] for frame in inputs])]])
+            stacked = {view: np.stack([frame[view] for frame in inputs])
+                       for view in dict.fromkeys(p.view for p in mine)}
+            views = np.concatenate([mirrored(stacked[p.view]) if p.flip else stacked[p.view] for p in mine])
             started = time.perf_counter()
             rows = detector.infer(views, min_objectness=self.conf_floor)
             self.network_s += time.perf_counter() - started
