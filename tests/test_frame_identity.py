@@ -113,6 +113,9 @@ def test_evaluate_refuses_another_picture_in_its_line_and_metrics_and_scores_the
     line = capsys.readouterr().out.splitlines()[0]
     assert ("1 not scored: this run's frame of that id shows another picture" in line
                                  and "e.g. alpha_1000" in line and "1 scored by frame id alone" in line)
+    assert main(["evaluate", str(truth_dir / "annotations.json"), "--root", str(root), "--sweep", "--json"]) == 0
+    curve = json.loads(capsys.readouterr().out)
+    assert {r["groundtruth_boxes"] for r in curve if r["class_name"] == "all"} == {2}  # alpha_1000's box left out
 
 
 def test_the_report_names_the_ground_truth_images_left_unscored():

@@ -95,7 +95,8 @@ def evaluate_all(params: EvaluateParams, classes: list[str], min_confidence: flo
     truth = read_groundtruth(Path(params.groundtruth))
     figures, scores = score_filter_outputs(truth, sampled_parquet, filter_dir, classes)
     sampled = tables.read_table(sampled_parquet, tables.FRAMES)
-    curve = sweep(truth, sampled, tables.read_table(detections_parquet, tables.DETECTIONS), classes)
+    same = sampled[~sampled["frame_id"].isin(figures["groundtruth_images_other_picture"])]  # as scored above
+    curve = sweep(truth, same, tables.read_table(detections_parquet, tables.DETECTIONS), classes)
     figures["threshold_sweep"] = operating_figures(curve, min_confidence, params.target_precision)
     figures["extra"] = {path: score_filter_outputs(read_groundtruth(Path(path)), sampled_parquet, filter_dir,
                                                    classes)[0] for path in params.extra_groundtruth}
@@ -152,5 +153,7 @@ def sweep_project(root: Path, groundtruth: Path, classes: list[str]) -> pd.DataF
     if not detections.is_file():
         raise FramehoundError(f"{detections}: no detections; run the pipeline up to detect first (dvc repro detect)")
     scored = scored_classes(truth, classes)
-    return sweep(truth, tables.read_table(root / paths.screen_frames, tables.FRAMES),
-                 tables.read_table(detections, tables.DETECTIONS), scored)
+    sampled = tables.read_table(root / paths.screen_frames, tables.FRAMES)
+    other = compare_pictures(truth, sampled, root).other  # a frame showing another picture is never scored
+    return sweep(truth, sampled[~sampled["frame_id"].isin(other)], tables.read_table(detections, tables.DETECTIONS),
+                 scored)
